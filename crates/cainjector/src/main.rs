@@ -1,1 +1,74 @@
-fn main() {}
+//! cert-manager-rs cainjector: injects CA bundles into webhook configurations, CRDs and APIServices.
+
+use anyhow::Context;
+use clap::Parser;
+use componentbase::cli::CommonArgs;
+use componentbase::health::{Endpoints, Health};
+use featuregates::certmanager::CAINJECTOR as GATES;
+use k8s_openapi::api::core::v1::Secret;
+use kube::core::PartialObjectMeta;
+use kubeclient::gates::WATCH_LIST_CLIENT;
+use kubeclient::{Informer, WatchConfig, strip_managed_fields};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "cainjector",
+    version,
+    about = "cert-manager-rs cainjector: injects CA bundles into webhook configurations, CRDs and APIServices"
+)]
+struct Cli {
+    #[command(flatten)]
+    common: CommonArgs,
+
+    /// If set, this limits the scope of cainjector to a single namespace. If set, cainjector will not update resources with certificates outside of the configured namespace.
+    #[arg(long, default_value = "")]
+    namespace: String,
+
+    /// The host and port that the metrics endpoint should listen on; it also serves /livez and /readyz.
+    #[arg(long = "metrics-listen-address", default_value = "0.0.0.0:9402")]
+    metrics_listen_address: String,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli: Cli = componentbase::cli::parse(GATES);
+    componentbase::logging::init(&cli.common.logging);
+    let gates = componentbase::cli::resolve_gates::<Cli>(GATES, &cli.common);
+    componentbase::gates::log_effective(&gates);
+
+    let health = Health::default();
+    let endpoints = Endpoints {
+        probes: true,
+        metrics: true,
+    };
+    componentbase::health::serve(&cli.metrics_listen_address, endpoints, health.clone()).await?;
+
+    let client = kubeclient::connect::connect(&kubeclient::connect::ConnectOptions {
+        kubeconfig: cli.common.kubeconfig.clone(),
+        master: None,
+        user_agent: format!("cert-manager-rs-cainjector/{}", env!("CARGO_PKG_VERSION")),
+    })
+    .await
+    .context("connecting to the Kubernetes API")?;
+
+    // Secrets are only ever watched metadata-only: their data is read live when a Secret is
+    // the CA source of some target, so unrelated Secrets cost a few hundred bytes each.
+    let namespace = Some(cli.namespace.as_str()).filter(|ns| !ns.is_empty());
+    let config =
+        WatchConfig::new("secrets-metadata", gates.enabled(WATCH_LIST_CLIENT)).namespace(namespace);
+    let secrets =
+        Informer::spawn_with_transform(client, config, |s: &mut PartialObjectMeta<Secret>| {
+            strip_managed_fields(s);
+            s.metadata.labels = None;
+        });
+    tokio::select! {
+        _ = secrets.wait_until_synced() => {
+            health.set_ready(true);
+            tracing::info!("caches synced");
+        }
+        _ = componentbase::shutdown_signal() => return Ok(()),
+    }
+    componentbase::shutdown_signal().await;
+    tracing::info!("shutting down");
+    Ok(())
+}
