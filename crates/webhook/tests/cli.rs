@@ -33,9 +33,16 @@ fn help_lists_component_and_client_gates() {
     assert!(section.contains("WatchListClient=true|false (BETA - default=true)\n"));
 }
 
+type Case = (
+    &'static [&'static str],
+    &'static [(&'static str, &'static str)],
+    &'static str,
+);
+
 #[test]
 fn gate_errors_exit_non_zero_with_a_clear_message() {
-    let cases: [(&[&str], &[(&str, &str)], &str); 4] = [
+    // (flags, environment, expected message)
+    let cases: [Case; 4] = [
         (
             &["--feature-gates=Nope=true"],
             &[],
