@@ -20,20 +20,22 @@ struct Cli {
     #[command(flatten)]
     common: CommonArgs,
 
-    /// If set, this limits the scope of cainjector to a single namespace. If set, cainjector will not update resources with certificates outside of the configured namespace.
-    #[arg(long, default_value = "")]
-    namespace: String,
-
-    /// The host and port that the metrics endpoint should listen on; it also serves /livez and /readyz.
-    #[arg(long = "metrics-listen-address", default_value = "0.0.0.0:9402")]
-    metrics_listen_address: String,
+    #[command(flatten)]
+    flags: config::CAInjectorFlags,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli: Cli = componentbase::cli::parse(GATES);
-    componentbase::logging::init(&cli.common.logging);
-    let gates = componentbase::cli::resolve_gates::<Cli>(GATES, &cli.common);
+    // A bad config file or flag value ends the process here, before any client exists.
+    let cfg = config::cainjector::load(&cli.flags, &cli.common)?;
+    componentbase::logging::init_with(cfg.logging.log_format(), cfg.logging.verbosity);
+    tracing::debug!(config = %cfg.summary(), "effective configuration");
+    let gates = componentbase::cli::resolve_gates_with_config_file::<Cli>(
+        GATES,
+        &cli.common,
+        Some(&cfg.feature_gates),
+    );
     componentbase::gates::log_effective(&gates);
 
     let health = Health::default();
@@ -41,10 +43,15 @@ async fn main() -> anyhow::Result<()> {
         probes: true,
         metrics: true,
     };
-    componentbase::health::serve(&cli.metrics_listen_address, endpoints, health.clone()).await?;
+    componentbase::health::serve_unless_disabled(
+        &cfg.metrics_listen_address,
+        endpoints,
+        health.clone(),
+    )
+    .await?;
 
     let client = kubeclient::connect::connect(&kubeclient::connect::ConnectOptions {
-        kubeconfig: cli.common.kubeconfig.clone(),
+        kubeconfig: cfg.kube_config.clone(),
         master: None,
         user_agent: format!("cert-manager-rs-cainjector/{}", env!("CARGO_PKG_VERSION")),
     })
@@ -53,7 +60,7 @@ async fn main() -> anyhow::Result<()> {
 
     // Secrets are only ever watched metadata-only: their data is read live when a Secret is
     // the CA source of some target, so unrelated Secrets cost a few hundred bytes each.
-    let namespace = Some(cli.namespace.as_str()).filter(|ns| !ns.is_empty());
+    let namespace = Some(cfg.namespace.as_str()).filter(|ns| !ns.is_empty());
     let config =
         WatchConfig::new("secrets-metadata", gates.enabled(WATCH_LIST_CLIENT)).namespace(namespace);
     let secrets =

@@ -5,7 +5,7 @@ use clap::{CommandFactory, Parser};
 use featuregates::{FeatureGates, FeatureSpec};
 
 /// Flags every binary has.
-#[derive(clap::Args, Clone, Debug)]
+#[derive(clap::Args, Clone, Debug, Default)]
 pub struct CommonArgs {
     /// Path to a kubeconfig. Only required if out-of-cluster.
     #[arg(long)]
@@ -37,16 +37,26 @@ where
     C::from_arg_matches(&matches).unwrap_or_else(|e| e.format(&mut cmd).exit())
 }
 
-/// Resolve the gates from env and flag (the config file map comes with `--config` support);
-/// on error, exit as clap does for an invalid value, naming the flag.
+/// Resolve the gates from env and flag; on error, exit as clap does for an invalid value,
+/// naming the flag.
 pub fn resolve_gates<C: CommandFactory>(
     component_gates: &[FeatureSpec],
     common: &CommonArgs,
 ) -> FeatureGates {
+    resolve_gates_with_config_file::<C>(component_gates, common, None)
+}
+
+/// [`resolve_gates`] with the config file's `featureGates:` map (the flag wins per gate). The
+/// `config` crate has already checked that map, so an error here is the flag's or the env's.
+pub fn resolve_gates_with_config_file<C: CommandFactory>(
+    component_gates: &[FeatureSpec],
+    common: &CommonArgs,
+    config_file: Option<&std::collections::BTreeMap<String, bool>>,
+) -> FeatureGates {
     crate::gates::resolve(
         component_gates,
         common.feature_gates.as_deref(),
-        None,
+        config_file,
         std::env::vars(),
     )
     .unwrap_or_else(|e| {

@@ -85,6 +85,19 @@ pub async fn serve(
     Ok(bound)
 }
 
+/// [`serve`], unless `addr` is `"0"`: cert-manager's way to disable the metrics listener.
+pub async fn serve_unless_disabled(
+    addr: &str,
+    endpoints: Endpoints,
+    health: Health,
+) -> Result<Option<SocketAddr>, ListenError> {
+    if addr == "0" {
+        tracing::info!("metrics server disabled");
+        return Ok(None);
+    }
+    serve(addr, endpoints, health).await.map(Some)
+}
+
 async fn metrics() -> impl IntoResponse {
     let body = prometheus::TextEncoder::new()
         .encode_to_string(&prometheus::gather())

@@ -18,32 +18,22 @@ struct Cli {
     #[command(flatten)]
     common: CommonArgs,
 
-    /// Optional apiserver host address to connect to. If not specified, autoconfiguration will be attempted.
-    #[arg(long)]
-    master: Option<String>,
-
-    /// If set, this limits the scope of cert-manager to a single namespace and ClusterIssuers are disabled. If not specified, all namespaces will be watched.
-    #[arg(long, default_value = "")]
-    namespace: String,
-
-    /// The host and port that the metrics endpoint should listen on.
-    #[arg(long = "metrics-listen-address", default_value = "0.0.0.0:9402")]
-    metrics_listen_address: String,
-
-    /// The host and port that the healthz server should listen on.
-    #[arg(
-        long = "internal-healthz-listen-address",
-        default_value = "0.0.0.0:9403",
-        hide = true
-    )]
-    healthz_listen_address: String,
+    #[command(flatten)]
+    flags: config::ControllerFlags,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli: Cli = componentbase::cli::parse(GATES);
-    componentbase::logging::init(&cli.common.logging);
-    let gates = componentbase::cli::resolve_gates::<Cli>(GATES, &cli.common);
+    // A bad config file or flag value ends the process here, before any client exists.
+    let cfg = config::controller::load(&cli.flags, &cli.common)?;
+    componentbase::logging::init_with(cfg.logging.log_format(), cfg.logging.verbosity);
+    tracing::debug!(config = %cfg.summary(), "effective configuration");
+    let gates = componentbase::cli::resolve_gates_with_config_file::<Cli>(
+        GATES,
+        &cli.common,
+        Some(&cfg.feature_gates),
+    );
     componentbase::gates::log_effective(&gates);
 
     let health = Health::default();
@@ -55,18 +45,23 @@ async fn main() -> anyhow::Result<()> {
         probes: true,
         metrics: false,
     };
-    componentbase::health::serve(&cli.metrics_listen_address, metrics, health.clone()).await?;
-    componentbase::health::serve(&cli.healthz_listen_address, probes, health.clone()).await?;
+    componentbase::health::serve_unless_disabled(
+        &cfg.metrics_listen_address,
+        metrics,
+        health.clone(),
+    )
+    .await?;
+    componentbase::health::serve(&cfg.healthz_listen_address, probes, health.clone()).await?;
 
     let client = kubeclient::connect::connect(&kubeclient::connect::ConnectOptions {
-        kubeconfig: cli.common.kubeconfig.clone(),
-        master: cli.master.clone(),
+        kubeconfig: cfg.kube_config.clone(),
+        master: Some(cfg.api_server_host.clone()).filter(|h| !h.is_empty()),
         user_agent: format!("cert-manager-rs-controller/{}", env!("CARGO_PKG_VERSION")),
     })
     .await
     .context("connecting to the Kubernetes API")?;
 
-    let namespace = Some(cli.namespace.as_str()).filter(|ns| !ns.is_empty());
+    let namespace = Some(cfg.namespace.as_str()).filter(|ns| !ns.is_empty());
     let secrets = secrets::SecretCaches::start(client, &gates, namespace);
     tokio::select! {
         _ = secrets.wait_until_synced() => {

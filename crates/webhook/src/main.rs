@@ -17,24 +17,22 @@ struct Cli {
     #[command(flatten)]
     common: CommonArgs,
 
-    /// Port number to listen on for health checks (/healthz, /livez, /readyz).
-    #[arg(long = "healthz-port", default_value_t = 6080)]
-    healthz_port: u16,
-
-    /// The IP address the secure and healthz ports listen on.
-    #[arg(long = "bind-address", default_value = "0.0.0.0")]
-    bind_address: String,
-
-    /// The host and port that the metrics endpoint should listen on.
-    #[arg(long = "metrics-listen-address", default_value = "0.0.0.0:9402")]
-    metrics_listen_address: String,
+    #[command(flatten)]
+    flags: config::WebhookFlags,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli: Cli = componentbase::cli::parse(GATES);
-    componentbase::logging::init(&cli.common.logging);
-    let gates = componentbase::cli::resolve_gates::<Cli>(GATES, &cli.common);
+    // A bad config file or flag value ends the process here, before any client exists.
+    let cfg = config::webhook::load(&cli.flags, &cli.common)?;
+    componentbase::logging::init_with(cfg.logging.log_format(), cfg.logging.verbosity);
+    tracing::debug!(config = %cfg.summary(), "effective configuration");
+    let gates = componentbase::cli::resolve_gates_with_config_file::<Cli>(
+        GATES,
+        &cli.common,
+        Some(&cfg.feature_gates),
+    );
     componentbase::gates::log_effective(&gates);
 
     let health = Health::default();
@@ -46,13 +44,17 @@ async fn main() -> anyhow::Result<()> {
         probes: true,
         metrics: false,
     };
-    componentbase::health::serve(&cli.metrics_listen_address, metrics, health.clone()).await?;
-    let healthz = format!("{}:{}", cli.bind_address, cli.healthz_port);
-    componentbase::health::serve(&healthz, probes, health.clone()).await?;
+    componentbase::health::serve_unless_disabled(
+        &cfg.metrics_listen_address,
+        metrics,
+        health.clone(),
+    )
+    .await?;
+    componentbase::health::serve(&cfg.healthz_addr(), probes, health.clone()).await?;
 
     let client = kubeclient::connect::connect(&kubeclient::connect::ConnectOptions {
-        kubeconfig: cli.common.kubeconfig.clone(),
-        master: None,
+        kubeconfig: cfg.kube_config.clone(),
+        master: Some(cfg.api_server_host.clone()).filter(|h| !h.is_empty()),
         user_agent: format!("cert-manager-rs-webhook/{}", env!("CARGO_PKG_VERSION")),
     })
     .await
