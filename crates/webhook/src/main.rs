@@ -1,11 +1,21 @@
 //! cert-manager-rs webhook: validating and mutating admission for cert-manager resources.
 //! It keeps no informer cache.
 
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
 use anyhow::Context;
 use clap::Parser;
 use componentbase::cli::CommonArgs;
 use componentbase::health::{Endpoints, Health};
 use featuregates::certmanager::WEBHOOK as GATES;
+use webhook::{admission, serving, tls};
+
+/// How often `--tls-cert-file` and `--tls-private-key-file` are checked for changes.
+const FILE_RELOAD: Duration = Duration::from_secs(10);
+/// cert-manager's default `--dynamic-serving-leaf-duration`.
+const DEFAULT_LEAF_DURATION: Duration = Duration::from_secs(7 * 24 * 3600);
 
 #[derive(Parser, Debug)]
 #[command(
@@ -59,14 +69,75 @@ async fn main() -> anyhow::Result<()> {
     })
     .await
     .context("connecting to the Kubernetes API")?;
-    // The webhook caches nothing; being able to reach the API server is what readiness means
-    // until the admission endpoints land.
-    client
-        .apiserver_version()
+
+    let provider = Arc::new(tls::provider(&cfg.tls.cipher_suites)?);
+    let cert = Arc::new(tls::SwappableCert::default());
+    start_serving_certificate(&cfg, &gates, client, provider.clone(), cert.clone()).await?;
+    let server_config =
+        tls::server_config((*provider).clone(), &cfg.tls.min_tls_version, cert.clone())?;
+    let listener = tokio::net::TcpListener::bind(cfg.secure_addr())
         .await
-        .context("reaching the Kubernetes API")?;
-    health.set_ready(true);
+        .with_context(|| format!("listening on {}", cfg.secure_addr()))?;
+    tracing::info!(address = %listener.local_addr()?, "serving admission over TLS");
+    let app = admission::router(admission::Policy::from_gates(&gates));
+    tokio::spawn(tls::serve_https(listener, server_config, app));
+
+    // Ready once a serving certificate is loaded (the dynamic authority may take a moment).
+    let ready = health.clone();
+    tokio::spawn(async move {
+        while !cert.is_set() {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        ready.set_ready(true);
+    });
     componentbase::shutdown_signal().await;
     tracing::info!("shutting down");
+    Ok(())
+}
+
+/// Load static files or start the dynamic authority, as the TLS configuration says.
+async fn start_serving_certificate(
+    cfg: &config::WebhookConfig,
+    gates: &featuregates::FeatureGates,
+    client: kube::Client,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+    cert: Arc<tls::SwappableCert>,
+) -> anyhow::Result<()> {
+    if cfg.tls.filesystem_provided() {
+        let (cert_file, key_file) = (
+            PathBuf::from(&cfg.tls.filesystem.cert_file),
+            PathBuf::from(&cfg.tls.filesystem.key_file),
+        );
+        let loaded = serving::load_files(&provider, &cert_file, &key_file, &cert)
+            .await
+            .with_context(|| format!("loading --tls-cert-file {}", cert_file.display()))?;
+        tokio::spawn(serving::watch_files(
+            provider,
+            cert_file,
+            key_file,
+            cert,
+            loaded,
+            FILE_RELOAD,
+        ));
+        return Ok(());
+    }
+    if !cfg.tls.dynamic_provided() {
+        anyhow::bail!(
+            "no serving certificate: set --tls-cert-file/--tls-private-key-file or the --dynamic-serving-* flags"
+        );
+    }
+    let dynamic = &cfg.tls.dynamic;
+    let authority = serving::DynamicAuthority {
+        client,
+        namespace: dynamic.secret_namespace.clone(),
+        secret_name: dynamic.secret_name.clone(),
+        dns_names: dynamic.dns_names.clone(),
+        leaf_duration: dynamic
+            .leaf_duration
+            .to_std()
+            .unwrap_or(DEFAULT_LEAF_DURATION),
+        streaming: gates.enabled(kubeclient::gates::WATCH_LIST_CLIENT),
+    };
+    tokio::spawn(authority.run(provider, cert));
     Ok(())
 }

@@ -1,0 +1,13 @@
+//! Any byte string sent to /validate or /mutate yields a response or a 400, never a panic.
+#![no_main]
+
+use axum::body::Bytes;
+use libfuzzer_sys::fuzz_target;
+use webhook::admission::{Endpoint, Policy, review};
+
+fuzz_target!(|data: &[u8]| {
+    let body = Bytes::copy_from_slice(data);
+    for endpoint in [Endpoint::Validate, Endpoint::Mutate] {
+        let _ = review(&body, Policy::default(), endpoint);
+    }
+});
