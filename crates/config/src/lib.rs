@@ -16,6 +16,7 @@ mod file;
 mod merge;
 pub mod pflag;
 pub mod shared;
+mod start;
 pub mod webhook;
 
 use std::fmt;
@@ -26,6 +27,7 @@ pub use cainjector::{CAInjectorConfig, CAInjectorFlags};
 pub use controller::{ControllerConfig, ControllerFlags};
 pub use duration::Duration;
 pub use error::{ConfigError, FieldError, InvalidField, ValueSource};
+pub use start::{ComponentConfig, start_component};
 pub use webhook::{WebhookConfig, WebhookFlags};
 
 /// A value that must never reach a log: `Debug` and `Serialize` (hence every `summary()`)

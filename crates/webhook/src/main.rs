@@ -36,14 +36,7 @@ async fn main() -> anyhow::Result<()> {
     let cli: Cli = componentbase::cli::parse(GATES);
     // A bad config file or flag value ends the process here, before any client exists.
     let cfg = config::webhook::load(&cli.flags, &cli.common)?;
-    componentbase::logging::init_with(cfg.logging.log_format(), cfg.logging.verbosity);
-    tracing::debug!(config = %cfg.summary(), "effective configuration");
-    let gates = componentbase::cli::resolve_gates_with_config_file::<Cli>(
-        GATES,
-        &cli.common,
-        Some(&cfg.feature_gates),
-    );
-    componentbase::gates::log_effective(&gates);
+    let gates = config::start_component::<Cli>(&cfg, &cli.common, GATES);
 
     let health = Health::default();
     let metrics = Endpoints {
