@@ -13,7 +13,7 @@ help: ## List the targets
 build: ## Build the workspace (debug)
 	$(CARGO) build --workspace --all-targets
 
-test: lint ## Lint, then run every test (unit, fake-server and local control plane integration)
+test: lint chart-test ## Lint, chart tests, then every Rust test (unit, fake-server, local control plane)
 	$(ENVTEST) $(CARGO) nextest run --workspace --no-fail-fast
 
 unit: ## Run the tests quickly, without lint
@@ -34,3 +34,8 @@ run: ## Start the local control plane and the three components (Ctrl-C stops eve
 
 crds: ## Regenerate the CRD manifests in charts/cert-manager-rs/crds from the API types
 	$(CARGO) run -q -p api --bin crdgen -- charts/cert-manager-rs/crds
+
+.PHONY: chart-test
+chart-test: ## Lint, render and validate the Helm chart (helm + validators cached by hack/install-chart-tools.sh)
+	set -o pipefail; CHART_TOOLS_BIN="$$(hack/install-chart-tools.sh | tail -n1)" && export CHART_TOOLS_BIN && \
+	PYTHONDONTWRITEBYTECODE=1 "$$CHART_TOOLS_BIN/pytest" charts/tests
