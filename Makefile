@@ -37,5 +37,6 @@ crds: ## Regenerate the CRD manifests in charts/cert-manager-rs/crds from the AP
 
 .PHONY: chart-test
 chart-test: ## Lint, render and validate the Helm chart (helm + validators cached by hack/install-chart-tools.sh)
+	$(CARGO) build -q -p controller -p cainjector -p webhook  # the chart's flags are checked against their --help
 	set -o pipefail; CHART_TOOLS_BIN="$$(hack/install-chart-tools.sh | tail -n1)" && export CHART_TOOLS_BIN && \
 	PYTHONDONTWRITEBYTECODE=1 "$$CHART_TOOLS_BIN/pytest" charts/tests
