@@ -1,6 +1,6 @@
 """Every flag the chart passes is one the binaries accept (their --help lists it).
 
-Uses the binaries in $CERT_MANAGER_RS_BIN_DIR or target/debug; skipped when they are not built
+Uses the binaries in $CERT_MANAGER_RS_BIN_DIR or $CARGO_TARGET_DIR/debug (default target/debug); skipped when they are not built
 (`cargo build -p controller -p webhook -p cainjector`)."""
 
 from __future__ import annotations
@@ -16,7 +16,12 @@ import pytest
 from cases import CASES, UPSTREAM_VALUES
 from conftest import COMPONENTS, REPO, render
 
-BIN_DIR = Path(os.environ.get("CERT_MANAGER_RS_BIN_DIR", REPO / "target" / "debug"))
+BIN_DIR = Path(
+    os.environ.get(
+        "CERT_MANAGER_RS_BIN_DIR",
+        Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target")) / "debug",
+    )
+)
 
 
 @functools.cache
