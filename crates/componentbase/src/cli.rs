@@ -37,17 +37,9 @@ where
     C::from_arg_matches(&matches).unwrap_or_else(|e| e.format(&mut cmd).exit())
 }
 
-/// Resolve the gates from env and flag; on error, exit as clap does for an invalid value,
-/// naming the flag.
-pub fn resolve_gates<C: CommandFactory>(
-    component_gates: &[FeatureSpec],
-    common: &CommonArgs,
-) -> FeatureGates {
-    resolve_gates_with_config_file::<C>(component_gates, common, None)
-}
-
-/// [`resolve_gates`] with the config file's `featureGates:` map (the flag wins per gate). The
-/// `config` crate has already checked that map, so an error here is the flag's or the env's.
+/// Resolve the gates from env, the config file's `featureGates:` map and the flag (the flag
+/// wins per gate); on error, exit as clap does for an invalid value, naming the flag. The
+/// `config` crate has already checked the file's map, so an error here is the flag's or the env's.
 pub fn resolve_gates_with_config_file<C: CommandFactory>(
     component_gates: &[FeatureSpec],
     common: &CommonArgs,

@@ -35,14 +35,6 @@ pub fn level(verbosity: u32) -> tracing::Level {
     }
 }
 
-/// Install the global subscriber from the flags alone (defaults for what was not given).
-pub fn init(args: &LoggingArgs) {
-    init_with(
-        args.format.unwrap_or_default(),
-        args.verbosity.unwrap_or(DEFAULT_VERBOSITY),
-    );
-}
-
 /// Install the global subscriber with the effective format and verbosity (flags merged with a
 /// config file). `RUST_LOG`, when set, overrides the verbosity (per-module filters).
 pub fn init_with(format: LogFormat, verbosity: u32) {

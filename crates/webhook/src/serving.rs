@@ -28,8 +28,8 @@ const CA_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
 const RECHECK: Duration = Duration::from_secs(60);
 const RETRY: Duration = Duration::from_secs(1);
 
-/// Serve the key pair in `cert`/`key` files, re-reading them every `interval` and swapping when
-/// they change. A bad pair at start is an error; a bad pair later keeps the last good one.
+/// Serve the key pair in the `cert`/`key` files; a bad pair at start is an error. Returns the
+/// bytes loaded, for [`watch_files`] to compare against.
 pub async fn load_files(
     provider: &CryptoProvider,
     cert: &PathBuf,
@@ -41,6 +41,8 @@ pub async fn load_files(
     Ok((c, k))
 }
 
+/// Re-read the files every `interval` and swap in a changed pair; a bad pair keeps the last good
+/// one.
 pub async fn watch_files(
     provider: Arc<CryptoProvider>,
     cert: PathBuf,
