@@ -60,6 +60,12 @@ cacheable!(
     ValidatingWebhookConfiguration,
     MutatingWebhookConfiguration,
     CustomResourceDefinition,
+    api::Certificate,
+    api::CertificateRequest,
+    api::Issuer,
+    api::ClusterIssuer,
+    api::Order,
+    api::Challenge,
 );
 
 /// Drops the fields no consumer of the cache reads; `managedFields` is often half of the metadata.

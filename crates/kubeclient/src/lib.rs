@@ -3,11 +3,13 @@
 //! - [`gates`]: the client feature gates (`WatchListClient`) merged into each binary's flags;
 //! - [`Informer`] / [`Store`]: a cache of `Arc` objects (full or metadata-only) kept current by
 //!   a watcher that streams its initial list, or pages it when the server cannot stream;
+//! - [`leader`]: leader election on a Lease, compatible with client-go's;
 //! - [`connect`]: building the `kube::Client`, with request metrics ([`metrics`]).
 
 pub mod connect;
 pub mod gates;
 mod informer;
+pub mod leader;
 pub mod metrics;
 pub mod store;
 pub mod watcher;
