@@ -1,6 +1,12 @@
 //! cert-manager-rs controller: issues and renews certificates.
 
+mod context;
+mod controllers;
+mod events;
+mod runtime;
 mod secrets;
+
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Parser;
@@ -54,16 +60,76 @@ async fn main() -> anyhow::Result<()> {
     .await
     .context("connecting to the Kubernetes API")?;
 
-    let namespace = Some(cfg.namespace.as_str()).filter(|ns| !ns.is_empty());
-    let secrets = secrets::SecretCaches::start(client, &gates, namespace);
-    tokio::select! {
-        _ = secrets.wait_until_synced() => {
-            health.set_ready(true);
-            tracing::info!("caches synced");
+    let cfg = Arc::new(cfg);
+    // The controllers stop at SIGTERM; with leader election the Lease is then released, so a
+    // successor takes over at once instead of waiting for it to expire.
+    let work = async {
+        tokio::select! {
+            () = run_controllers(client.clone(), cfg.clone(), gates, health.clone()) => {}
+            _ = componentbase::shutdown_signal() => {}
         }
-        _ = componentbase::shutdown_signal() => return Ok(()),
+    };
+    if !cfg.leader_election.base.enabled {
+        work.await;
+        tracing::info!("shutting down");
+        return Ok(());
     }
-    componentbase::shutdown_signal().await;
+    // A standby replica is healthy: readiness must not wait for a Lease another replica holds,
+    // or a rolling update (new Pod ready before the old one stops) could never finish.
+    health.set_ready(true);
+    let election = &cfg.leader_election.base;
+    let lease = kubeclient::leader::LeaseConfig {
+        namespace: election.namespace.clone(),
+        name: "cert-manager-controller".to_owned(),
+        identity: kubeclient::leader::default_identity(),
+        lease_duration: std_duration(election.lease_duration),
+        renew_deadline: std_duration(election.renew_deadline),
+        retry_period: std_duration(election.retry_period),
+    };
+    tokio::select! {
+        result = kubeclient::leader::run_elected(client.clone(), lease, work) => {
+            // Controllers must not run unelected: exit and let the Pod restart (as upstream).
+            result.context("leader election lost")?;
+        }
+        // SIGTERM while still waiting for the Lease. A leader's `work` ends at the same signal
+        // and releases the Lease first; the grace period leaves it time to.
+        _ = async {
+            componentbase::shutdown_signal().await;
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+        } => {}
+    }
     tracing::info!("shutting down");
     Ok(())
+}
+
+/// Starts the caches, waits for them, then runs every enabled controller until shutdown.
+async fn run_controllers(
+    client: kube::Client,
+    cfg: Arc<config::controller::ControllerConfig>,
+    gates: featuregates::FeatureGates,
+    health: Health,
+) {
+    let enabled = cfg.enabled_controllers(&gates);
+    let ctx = context::Context::new(client, (*cfg).clone(), gates);
+    ctx.caches.wait_until_synced().await;
+    health.set_ready(true);
+    tracing::info!("caches synced");
+    let mut running = Vec::new();
+    for name in &enabled {
+        match controllers::spawn(name, ctx.clone()) {
+            Some(task) => {
+                tracing::info!(controller = %name, "starting controller");
+                running.push(task);
+            }
+            None => tracing::warn!(controller = %name, "controller not implemented by cert-manager-rs yet; skipping"),
+        }
+    }
+    futures::future::join_all(running).await;
+    // Every controller runs until the process ends; reaching here means none is enabled.
+    std::future::pending::<()>().await;
+}
+
+/// A configured duration as a std one (negative values, rejected by validation, become zero).
+fn std_duration(d: config::duration::Duration) -> std::time::Duration {
+    d.to_std().unwrap_or_default()
 }

@@ -1,0 +1,118 @@
+//! What every controller shares: the API client, the effective configuration and gates, the
+//! caches (one informer per kind for the whole process, as cert-manager's shared informer
+//! factory) and the event recorder.
+
+use std::sync::Arc;
+
+use api::{Certificate, CertificateRequest, ClusterIssuer, Issuer};
+use config::controller::ControllerConfig;
+use featuregates::FeatureGates;
+use kube::Client;
+use kubeclient::gates::WATCH_LIST_CLIENT;
+use kubeclient::{Informer, Store, WatchConfig};
+
+use crate::events::Recorder;
+use crate::secrets::SecretCaches;
+
+pub struct Context {
+    pub client: Client,
+    pub config: ControllerConfig,
+    pub gates: FeatureGates,
+    pub caches: Caches,
+    recorder: Recorder,
+}
+
+impl Context {
+    pub fn new(client: Client, config: ControllerConfig, gates: FeatureGates) -> Arc<Self> {
+        let caches = Caches::start(client.clone(), &config, &gates);
+        let recorder = Recorder::new(client.clone(), "cert-manager-controller");
+        Arc::new(Self {
+            client,
+            config,
+            gates,
+            caches,
+            recorder,
+        })
+    }
+
+    /// The Event recorder for one controller (`source.component: cert-manager-<controller>`).
+    pub fn recorder(&self, controller: &str) -> Recorder {
+        self.recorder.for_component(format!("cert-manager-{controller}"))
+    }
+
+    /// The field manager a controller writes with (server-side apply and updates), the same
+    /// names as cert-manager so that managed fields of existing objects stay with their owner.
+    pub fn field_manager(controller: &str) -> String {
+        format!("cert-manager-{controller}")
+    }
+
+    /// `--namespace`: the only namespace watched, or `None` for all.
+    pub fn namespace(&self) -> Option<&str> {
+        Some(self.config.namespace.as_str()).filter(|ns| !ns.is_empty())
+    }
+
+    /// Where ClusterIssuers' Secrets live (`--cluster-resource-namespace`).
+    pub fn cluster_resource_namespace(&self) -> &str {
+        &self.config.cluster_resource_namespace
+    }
+
+    /// `--concurrent-workers`, per controller.
+    pub fn workers(&self) -> usize {
+        self.config.number_of_concurrent_workers.max(1) as usize
+    }
+}
+
+pub struct Caches {
+    pub certificates: Informer<Certificate>,
+    pub certificate_requests: Informer<CertificateRequest>,
+    pub issuers: Informer<Issuer>,
+    /// `None` with `--namespace`: cluster-scoped resources are then not watched (as upstream).
+    pub cluster_issuers: Option<Informer<ClusterIssuer>>,
+    pub secrets: SecretCaches,
+}
+
+impl Caches {
+    fn start(client: Client, config: &ControllerConfig, gates: &FeatureGates) -> Self {
+        let streaming = gates.enabled(WATCH_LIST_CLIENT);
+        let namespace = Some(config.namespace.as_str()).filter(|ns| !ns.is_empty());
+        let watch = |name: &str| WatchConfig::new(name, streaming).namespace(namespace);
+        Self {
+            certificates: Informer::spawn(client.clone(), watch("certificates")),
+            certificate_requests: Informer::spawn(client.clone(), watch("certificaterequests")),
+            issuers: Informer::spawn(client.clone(), watch("issuers")),
+            cluster_issuers: namespace.is_none().then(|| {
+                Informer::spawn(
+                    client.clone(),
+                    WatchConfig::new("clusterissuers", streaming),
+                )
+            }),
+            secrets: SecretCaches::start(client, gates, namespace),
+        }
+    }
+
+    pub fn certificates(&self) -> &Store<Certificate> {
+        self.certificates.store()
+    }
+
+    pub fn certificate_requests(&self) -> &Store<CertificateRequest> {
+        self.certificate_requests.store()
+    }
+
+    pub fn issuers(&self) -> &Store<Issuer> {
+        self.issuers.store()
+    }
+
+    pub fn cluster_issuers(&self) -> Option<&Store<ClusterIssuer>> {
+        self.cluster_issuers.as_ref().map(|i| i.store())
+    }
+
+    pub async fn wait_until_synced(&self) {
+        self.certificates.wait_until_synced().await;
+        self.certificate_requests.wait_until_synced().await;
+        self.issuers.wait_until_synced().await;
+        if let Some(ci) = &self.cluster_issuers {
+            ci.wait_until_synced().await;
+        }
+        self.secrets.wait_until_synced().await;
+    }
+}
