@@ -50,12 +50,21 @@ fn launch(cp: &ControlPlane, args: &[&str], env: &[(&str, &str)]) -> anyhow::Res
     })
 }
 
-/// [`launch`], then wait for /readyz.
+/// The cert-manager CRDs: with the Certificate data source on (the default) the cainjector
+/// waits for the Certificate CRD before it starts its caches.
+async fn install_crds(cp: &ControlPlane) -> anyhow::Result<()> {
+    let crds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../charts/cert-manager-rs/crds");
+    cp.install_crds(&[&crds]).await?;
+    Ok(())
+}
+
+/// [`install_crds`] and [`launch`], then wait for /readyz.
 async fn start(
     cp: &ControlPlane,
     args: &[&str],
     env: &[(&str, &str)],
 ) -> anyhow::Result<CAInjector> {
+    install_crds(cp).await?;
     let mut c = launch(cp, args, env)?;
     c.process.wait_ready(c.metrics, READY).await?;
     Ok(c)
@@ -237,6 +246,7 @@ fn launch_bare(cp: &ControlPlane, args: &[&str]) -> anyhow::Result<Component> {
 #[tokio::test]
 async fn config_file_metrics_address_and_flag_override() -> anyhow::Result<()> {
     let cp = ControlPlane::shared().await?;
+    install_crds(cp).await?;
     let dir = tempfile::tempdir()?;
     let (a, b) = (component::free_addr()?, component::free_addr()?);
     let file = write_config(
