@@ -234,6 +234,44 @@ def test_webhook_configurations():
     assert "namespaceSelector" not in mutating
 
 
+def _rule_matches(rule: dict, group: str, version: str, resource: str, operation: str) -> bool:
+    """Whether an admission rule selects the request, with the API server's wildcards
+    (`*` for everything but subresources, `*/*` and `<resource>/*` for subresources)."""
+    def any_of(values: list[str], value: str) -> bool:
+        return "*" in values or value in values
+
+    name, _, sub = resource.partition("/")
+    resources = rule["resources"]
+    if sub:
+        resource_ok = resource in resources or "*/*" in resources or f"{name}/*" in resources or f"*/{sub}" in resources
+    else:
+        resource_ok = name in resources or "*" in resources
+    return (
+        any_of(rule["apiGroups"], group)
+        and any_of(rule["apiVersions"], version)
+        and any_of(rule["operations"], operation)
+        and resource_ok
+    )
+
+
+def test_webhook_sees_and_may_check_approvals():
+    """The approval check: CertificateRequest status updates reach /validate, and the webhook
+    may create the SubjectAccessReviews it asks with."""
+    for case in (None, CASES["everything-on"]):
+        out = render(case)
+        hook = out.get("ValidatingWebhookConfiguration", "cert-manager-webhook")["webhooks"][0]
+        assert any(_rule_matches(r, "cert-manager.io", "v1", "certificaterequests/status", "UPDATE") for r in hook["rules"])
+        # The matcher is strict: a rule for certificaterequests alone does not see status updates.
+        assert not _rule_matches({"apiGroups": ["cert-manager.io"], "apiVersions": ["v1"], "operations": ["UPDATE"], "resources": ["certificaterequests"]},
+                                 "cert-manager.io", "v1", "certificaterequests/status", "UPDATE")
+    out = render()
+    binding = out.get("ClusterRoleBinding", "cert-manager-webhook:subjectaccessreviews")
+    assert binding["roleRef"]["name"] == "cert-manager-webhook:subjectaccessreviews"
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "cert-manager-webhook", "namespace": "cert-manager"}]
+    rules = out.get("ClusterRole", "cert-manager-webhook:subjectaccessreviews")["rules"]
+    assert any("authorization.k8s.io" in r["apiGroups"] and "subjectaccessreviews" in r["resources"] and "create" in r["verbs"] for r in rules)
+
+
 def test_webhook_url_host_and_host_network():
     out = render(CASES["everything-on"])
     validating = out.get("ValidatingWebhookConfiguration", "cert-manager-webhook")["webhooks"][0]

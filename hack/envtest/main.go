@@ -40,6 +40,9 @@ type options struct {
 	watchCache      bool
 	requestTimeout  time.Duration
 	maxRequestBytes int64
+
+	// authorizationRulesFile answers SubjectAccessReviews (sar.go); "" allows everything.
+	authorizationRulesFile string
 }
 
 func main() {
@@ -60,6 +63,7 @@ func main() {
 	fs.BoolVar(&o.watchCache, "watch-cache", true, "Enable the watch cache.")
 	fs.DurationVar(&o.requestTimeout, "request-timeout", 60*time.Second, "Timeout of non-long-running requests.")
 	fs.Int64Var(&o.maxRequestBytes, "max-request-bytes", 3*1024*1024, "Largest accepted request body.")
+	fs.StringVar(&o.authorizationRulesFile, "authorization-rules-file", "", "YAML/JSON rules that answer SubjectAccessReviews (see sar.go); unset allows everything.")
 	klogFlags := flag.NewFlagSet("klog", flag.ExitOnError)
 	klog.InitFlags(klogFlags)
 	fs.AddGoFlagSet(klogFlags)
@@ -119,6 +123,9 @@ func run(o *options) error {
 
 	srv, err := newServer(o, ln, certs)
 	if err != nil {
+		return err
+	}
+	if err := installSubjectAccessReviews(srv, o.authorizationRulesFile); err != nil {
 		return err
 	}
 	port := ln.Addr().(*net.TCPAddr).Port

@@ -1,8 +1,11 @@
 //! The admission endpoints: `/validate` and `/mutate` for cert-manager.io and
 //! acme.cert-manager.io objects, on top of `api`'s validation and defaulting.
 //!
-//! The request path is a pure function of the body ([`review`]) so it can be fuzzed; a body
-//! that is too large or is no AdmissionReview gets a 400 naming the problem, never a panic.
+//! Answering is a pure function of the request ([`review`]: decode, validate or mutate) so it
+//! can be fuzzed; a body that is too large or is no AdmissionReview gets a 400 naming the
+//! problem, never a panic. The one check that needs the API server, who may approve or deny a
+//! CertificateRequest ([`crate::approval`]), runs in the handler before the pure part and
+//! hands it its denial, if any.
 
 use api::validation::{self, ValidationGates, ValidationResult};
 use axum::Router;
@@ -13,6 +16,9 @@ use axum::routing::post;
 use kube::core::DynamicObject;
 use kube::core::admission::{AdmissionRequest, AdmissionResponse, AdmissionReview, Operation};
 use serde::de::DeserializeOwned;
+use std::sync::Arc;
+
+use crate::approval::Approval;
 
 /// Largest AdmissionReview accepted: an object and its old version at etcd's 1.5 MiB limit,
 /// plus JSON overhead.
@@ -56,27 +62,42 @@ pub enum BadRequest {
     NoRequest,
 }
 
-pub fn router(policy: Policy) -> Router {
+/// What the handlers share: the policy and, on `/validate`, the approval check (`None` skips
+/// it, e.g. for tests without an API server).
+#[derive(Clone)]
+struct State {
+    policy: Policy,
+    approval: Option<Arc<Approval>>,
+}
+
+pub fn router(policy: Policy, approval: Option<Arc<Approval>>) -> Router {
+    let state = State { policy, approval };
+    let validate = state.clone();
     Router::new()
         .route(
             "/validate",
-            post(move |body: Body| handle(body, policy, Endpoint::Validate)),
+            post(move |body: Body| handle(body, validate, Endpoint::Validate)),
         )
         .route(
             "/mutate",
-            post(move |body: Body| handle(body, policy, Endpoint::Mutate)),
+            post(move |body: Body| handle(body, state, Endpoint::Mutate)),
         )
 }
 
-async fn handle(body: Body, policy: Policy, endpoint: Endpoint) -> Response {
+async fn handle(body: Body, state: State, endpoint: Endpoint) -> Response {
     let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(b) => b,
         Err(_) => return bad_request(BadRequest::TooLarge),
     };
-    match review(&bytes, policy, endpoint) {
-        Ok(review) => axum::Json(review).into_response(),
-        Err(e) => bad_request(e),
-    }
+    let req = match decode(&bytes) {
+        Ok(req) => req,
+        Err(e) => return bad_request(e),
+    };
+    let denial = match (endpoint, &state.approval) {
+        (Endpoint::Validate, Some(approval)) => approval.check(&req).await,
+        _ => None,
+    };
+    axum::Json(answer(&req, state.policy, endpoint, denial).into_review()).into_response()
 }
 
 fn bad_request(e: BadRequest) -> Response {
@@ -84,33 +105,47 @@ fn bad_request(e: BadRequest) -> Response {
     (StatusCode::BAD_REQUEST, e.to_string()).into_response()
 }
 
-/// Decode an AdmissionReview body and answer it.
+/// Decode an AdmissionReview body and answer it, without the approval check.
 pub fn review(
     body: &Bytes,
     policy: Policy,
     endpoint: Endpoint,
 ) -> Result<AdmissionReview<DynamicObject>, BadRequest> {
+    let req = decode(body)?;
+    Ok(answer(&req, policy, endpoint, None).into_review())
+}
+
+/// The request of an AdmissionReview body.
+pub fn decode(body: &Bytes) -> Result<AdmissionRequest<DynamicObject>, BadRequest> {
     if body.len() > MAX_BODY {
         return Err(BadRequest::TooLarge);
     }
     let review: AdmissionReview<DynamicObject> =
         serde_json::from_slice(body).map_err(|e| BadRequest::Malformed(e.to_string()))?;
-    let req: AdmissionRequest<DynamicObject> =
-        review.try_into().map_err(|_| BadRequest::NoRequest)?;
-    let response = match endpoint {
-        Endpoint::Validate => validate(&req, policy),
-        Endpoint::Mutate => mutate(&req),
-    };
-    Ok(response.into_review())
+    review.try_into().map_err(|_| BadRequest::NoRequest)
+}
+
+/// The response to `req`. `denial` comes from checks made before (the approval check) and is
+/// reported first, as upstream's plugin chain orders its plugins.
+pub fn answer(
+    req: &AdmissionRequest<DynamicObject>,
+    policy: Policy,
+    endpoint: Endpoint,
+    denial: Option<String>,
+) -> AdmissionResponse {
+    match endpoint {
+        Endpoint::Validate => validate(req, policy, denial),
+        Endpoint::Mutate => mutate(req),
+    }
 }
 
 /// Typed view of the request's new and old objects.
-struct Objects<T> {
-    new: Option<T>,
-    old: Option<T>,
+pub(crate) struct Objects<T> {
+    pub(crate) new: Option<T>,
+    pub(crate) old: Option<T>,
 }
 
-fn objects<T: DeserializeOwned>(
+pub(crate) fn objects<T: DeserializeOwned>(
     req: &AdmissionRequest<DynamicObject>,
 ) -> Result<Objects<T>, String> {
     let decode = |o: &Option<DynamicObject>, which: &str| -> Result<Option<T>, String> {
@@ -142,7 +177,11 @@ fn check<T: DeserializeOwned>(
     })
 }
 
-fn validate(req: &AdmissionRequest<DynamicObject>, policy: Policy) -> AdmissionResponse {
+fn validate(
+    req: &AdmissionRequest<DynamicObject>,
+    policy: Policy,
+    denial: Option<String>,
+) -> AdmissionResponse {
     let gates = policy.gates;
     let result = match (req.kind.group.as_str(), req.kind.kind.as_str()) {
         ("cert-manager.io", "Certificate") => check(
@@ -192,17 +231,42 @@ fn validate(req: &AdmissionRequest<DynamicObject>, policy: Policy) -> AdmissionR
         _ => Ok(ValidationResult::default()),
     };
     let response = AdmissionResponse::from(req);
-    match result {
-        Err(decode) => response.deny(decode),
-        Ok(r) => {
-            let warnings = (!r.warnings.is_empty()).then(|| r.warnings.clone());
-            let mut response = match r.errors.aggregate() {
-                Some(message) => response.deny(message),
-                None => response,
-            };
-            response.warnings = warnings;
-            response
+    let r = match result {
+        // An object that does not decode is a bad request (the API server answers 400), as
+        // upstream rejects it before any check runs.
+        Err(decode) => return response.deny(decode),
+        Ok(r) => r,
+    };
+    let mut response = match aggregate(denial.into_iter().chain(r.errors.messages())) {
+        Some(message) => forbidden(response, message),
+        None => response,
+    };
+    response.warnings = (!r.warnings.is_empty()).then_some(r.warnings);
+    response
+}
+
+/// A denial as controller-runtime's `admission.Denied` sends it: 403 Forbidden, which the API
+/// server passes on to the client.
+fn forbidden(response: AdmissionResponse, message: String) -> AdmissionResponse {
+    let mut response = response.deny(message);
+    response.result.code = 403;
+    response.result.reason = "Forbidden".to_owned();
+    response
+}
+
+/// Messages combined as apimachinery's aggregate error prints them: duplicates dropped, one
+/// message as is, several as `[a, b]`.
+fn aggregate(messages: impl IntoIterator<Item = String>) -> Option<String> {
+    let mut unique: Vec<String> = Vec::new();
+    for m in messages {
+        if !unique.contains(&m) {
+            unique.push(m);
         }
+    }
+    match unique.len() {
+        0 => None,
+        1 => unique.pop(),
+        _ => Some(format!("[{}]", unique.join(", "))),
     }
 }
 
@@ -329,6 +393,10 @@ mod tests {
             .unwrap(),
         );
         assert!(!r.allowed);
+        assert_eq!(
+            (r.result.code, r.result.reason.as_str()),
+            (403, "Forbidden")
+        );
         assert!(
             r.result
                 .message
@@ -390,6 +458,55 @@ mod tests {
         assert!(
             ops.iter()
                 .all(|o| o["path"].as_str().unwrap().starts_with("/spec/"))
+        );
+    }
+
+    #[test]
+    fn an_earlier_denial_comes_first_in_the_message() {
+        let cr = |username: &str| {
+            json!({"apiVersion": "cert-manager.io/v1", "kind": "CertificateRequest",
+                "metadata": {"name": "x", "namespace": "ns"},
+                "spec": {"request": "", "issuerRef": {"name": "ca"}, "username": username}})
+        };
+        let denial = || Some("status.conditions: Forbidden: no".to_owned());
+        let req = |old: Value, new: Value| {
+            decode(&body(
+                "CertificateRequest",
+                "cert-manager.io",
+                "UPDATE",
+                new,
+                Some(old),
+            ))
+            .unwrap()
+        };
+        let unchanged = req(cr("alice"), cr("alice"));
+        assert!(answer(&unchanged, Policy::default(), Endpoint::Validate, None).allowed);
+        let r = answer(&unchanged, Policy::default(), Endpoint::Validate, denial());
+        assert!(!r.allowed);
+        assert_eq!(r.result.message, "status.conditions: Forbidden: no");
+        assert_eq!(
+            (r.result.code, r.result.reason.as_str()),
+            (403, "Forbidden")
+        );
+        // With the object's own errors: one aggregate, the earlier denial first.
+        let changed = req(cr("alice"), cr("mallory"));
+        let r = answer(&changed, Policy::default(), Endpoint::Validate, denial());
+        assert_eq!(
+            r.result.message,
+            "[status.conditions: Forbidden: no, spec: Forbidden: cannot change spec after creation, \
+             spec.username: Forbidden: username identity cannot be changed once set]"
+        );
+        // A message both checks give is reported once, where it first appears.
+        let same = "spec.username: Forbidden: username identity cannot be changed once set";
+        let r = answer(
+            &changed,
+            Policy::default(),
+            Endpoint::Validate,
+            Some(same.to_owned()),
+        );
+        assert_eq!(
+            r.result.message,
+            format!("[{same}, spec: Forbidden: cannot change spec after creation]")
         );
     }
 
@@ -461,7 +578,8 @@ mod tests {
     }
 
     /// The fuzz target's property on a deterministic corpus: every byte-level mutation of a valid
-    /// review yields a response or a BadRequest, never a panic.
+    /// review yields a response or a BadRequest, and the approval pre-check an answer, never a
+    /// panic.
     #[test]
     fn mutated_reviews_never_panic() {
         let obj = certificate(
@@ -469,7 +587,25 @@ mod tests {
             "duration": "2160h", "renewBefore": "360h", "issuerRef": {"name": "ca"},
             "privateKey": {"algorithm": "ECDSA", "size": 256}, "usages": ["server auth"]}),
         );
-        let seed = body("Certificate", "cert-manager.io", "CREATE", obj, None).to_vec();
+        let create = body("Certificate", "cert-manager.io", "CREATE", obj, None).to_vec();
+        // A CertificateRequest status update that approves: the approval check's input.
+        let cr = |conditions: Value| {
+            json!({"apiVersion": "cert-manager.io/v1", "kind": "CertificateRequest",
+                "metadata": {"name": "x", "namespace": "ns"},
+                "spec": {"request": "", "issuerRef": {"name": "ca", "kind": "Issuer"}},
+                "status": {"conditions": conditions}})
+        };
+        let approved = json!([{"type": "Approved", "status": "True", "reason": "r"}]);
+        let mut approve: Value = serde_json::from_slice(&body(
+            "CertificateRequest",
+            "cert-manager.io",
+            "UPDATE",
+            cr(approved),
+            Some(cr(json!([]))),
+        ))
+        .unwrap();
+        approve["request"]["subResource"] = json!("status");
+        let seeds = [create, serde_json::to_vec(&approve).unwrap()];
         let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut next = || {
             state ^= state << 13;
@@ -477,8 +613,8 @@ mod tests {
             state ^= state << 17;
             state
         };
-        for _ in 0..3000 {
-            let mut input = seed.clone();
+        for round in 0..4000 {
+            let mut input = seeds[round % seeds.len()].clone();
             for _ in 0..(1 + next() % 4) {
                 let i = (next() as usize) % input.len();
                 match next() % 3 {
@@ -489,8 +625,12 @@ mod tests {
                     _ => input.insert(i, b"{}[]\",:0-e"[(next() % 10) as usize]),
                 }
             }
+            let input = Bytes::from(input);
             for endpoint in [Endpoint::Validate, Endpoint::Mutate] {
-                let _ = review(&Bytes::from(input.clone()), Policy::default(), endpoint);
+                let _ = review(&input, Policy::default(), endpoint);
+            }
+            if let Ok(req) = decode(&input) {
+                let _ = crate::approval::pending(&req);
             }
         }
     }

@@ -1,5 +1,6 @@
 //! cert-manager-rs webhook: validating and mutating admission for cert-manager resources.
-//! It keeps no informer cache.
+//! It keeps no informer cache: the approval check asks the API server (discovery and
+//! SubjectAccessReviews) and caches only those answers.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -10,7 +11,7 @@ use clap::Parser;
 use componentbase::cli::CommonArgs;
 use componentbase::health::{Endpoints, Health};
 use featuregates::certmanager::WEBHOOK as GATES;
-use webhook::{admission, serving, tls};
+use webhook::{admission, approval, serving, tls};
 
 /// How often `--tls-cert-file` and `--tls-private-key-file` are checked for changes.
 const FILE_RELOAD: Duration = Duration::from_secs(10);
@@ -69,6 +70,9 @@ async fn main() -> anyhow::Result<()> {
 
     let provider = Arc::new(tls::provider(&cfg.tls.cipher_suites)?);
     let cert = Arc::new(tls::SwappableCert::default());
+    let approval = Arc::new(approval::Approval::new(approval::KubeCluster::new(
+        client.clone(),
+    )));
     start_serving_certificate(&cfg, &gates, client, provider.clone(), cert.clone()).await?;
     let server_config =
         tls::server_config((*provider).clone(), &cfg.tls.min_tls_version, cert.clone())?;
@@ -76,7 +80,7 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {}", cfg.secure_addr()))?;
     tracing::info!(address = %listener.local_addr()?, "serving admission over TLS");
-    let app = admission::router(admission::Policy::from_gates(&gates));
+    let app = admission::router(admission::Policy::from_gates(&gates), Some(approval));
     tokio::spawn(tls::serve_https(listener, server_config, app));
 
     // Ready once a serving certificate is loaded (the dynamic authority may take a moment).

@@ -3,7 +3,10 @@
 //! the process's peak RSS (VmHWM) read from /proc before and after.
 //!
 //! Environment: `WEBHOOK_BIN` (the binary; default the test build), `BURST_REQUESTS` (1000),
-//! `BURST_CONCURRENCY` (16), `BURST_OUT` (write the figures there as JSON).
+//! `BURST_CONCURRENCY` (16), `BURST_OUT` (write the figures there as JSON), `BURST_APPROVALS=1`
+//! (every sixth request instead approves a CertificateRequest through the status subresource,
+//! as one of 20 users: the approval check's discovery and SubjectAccessReviews against the
+//! control plane, which allows everything).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -44,7 +47,23 @@ fn csr(key_type: KeyType, name: &str) -> anyhow::Result<String> {
 /// A mix of five kinds, round robin: valid and invalid Certificates, valid and invalid
 /// CertificateRequests (each with a real CSR, whose signature the webhook checks; the invalid
 /// ones name an unknown usage), and CertificateRequest creations for `/mutate`.
-fn workload(n: usize) -> anyhow::Result<Vec<Request>> {
+/// A status update by `user` that adds `Approved` to `cr`.
+fn approval_review(uid: &str, user: &str, cr: &Value) -> Value {
+    let mut approved = cr.clone();
+    approved["status"] = json!({"conditions": [
+        {"type": "Approved", "status": "True", "reason": "bench", "message": "approved by the benchmark"}
+    ]});
+    let mut review = support::admission_review(uid, "UPDATE", &approved);
+    let request = &mut review["request"];
+    request["subResource"] = json!("status");
+    request["requestSubResource"] = json!("status");
+    request["oldObject"] = cr.clone();
+    request["userInfo"] = json!({"username": user, "groups": ["system:authenticated"]});
+    request["options"] = json!({"apiVersion": "meta.k8s.io/v1", "kind": "UpdateOptions"});
+    review
+}
+
+fn workload(n: usize, approvals: bool) -> anyhow::Result<Vec<Request>> {
     // A few RSA CSRs (slow to make, costlier to verify) among fresh P-256 ones.
     let rsa: Vec<String> = (0..4)
         .map(|i| csr(KeyType::Rsa(2048), &format!("rsa-{i}.example.com")))
@@ -69,6 +88,19 @@ fn workload(n: usize) -> anyhow::Result<Vec<Request>> {
                          "username": "bench", "uid": "bench-uid", "groups": ["system:authenticated"]},
             })
         };
+        if approvals && i % 6 == 5 {
+            let review = approval_review(
+                &format!("uid-{i}"),
+                &format!("approver-{}", i % 20),
+                &cr(csr_pem(i)?, json!(["server auth"])),
+            );
+            out.push(Request {
+                path: "/validate",
+                body: Bytes::from(serde_json::to_vec(&review)?),
+                allowed: true,
+            });
+            continue;
+        }
         let (path, object, allowed) = match i % 5 {
             0 => (
                 "/validate",
@@ -197,9 +229,14 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 async fn burst_peak_rss() -> anyhow::Result<()> {
     let n = env_usize("BURST_REQUESTS", 1000);
     let concurrency = env_usize("BURST_CONCURRENCY", 16);
+    let approvals = env_usize("BURST_APPROVALS", 0) == 1;
     let cp = ControlPlane::shared().await?;
     if support::skip_without_local_server(cp) {
         return Ok(());
+    }
+    if approvals {
+        // The approval check discovers cert-manager.io's Issuer.
+        cp.install_crds(&[&support::crds_dir()]).await?;
     }
     let client = cp.client();
     let ns = cp.namespace("cm-webhook-bench").await?;
@@ -214,7 +251,7 @@ async fn burst_peak_rss() -> anyhow::Result<()> {
     let idle_mappings = webhook.largest_mappings(8)?;
 
     let prepared = Instant::now();
-    let requests = Arc::new(workload(n)?);
+    let requests = Arc::new(workload(n, approvals)?);
     eprintln!("prepared {n} requests in {:?}", prepared.elapsed());
 
     let mut phases = Vec::new();
@@ -256,7 +293,7 @@ async fn burst_peak_rss() -> anyhow::Result<()> {
     };
     let threads = webhook.threads()?;
     println!(
-        "webhook {} (pid {}, {threads} threads), {n} requests, concurrency {concurrency}",
+        "webhook {} (pid {}, {threads} threads), {n} requests, concurrency {concurrency}, approvals {approvals}",
         support::webhook_bin().display(),
         webhook.pid()
     );
@@ -286,6 +323,7 @@ async fn burst_peak_rss() -> anyhow::Result<()> {
             "binary": support::webhook_bin().display().to_string(),
             "requests": n,
             "concurrency": concurrency,
+            "approvals": approvals,
             "threads": threads,
             "idle": mem(&idle),
             "phases": phases.iter().map(|p| json!({

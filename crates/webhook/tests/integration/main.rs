@@ -5,6 +5,7 @@
 //! plane; under `cargo test` the tests share one and take turns (`support::Deployment`).
 
 mod admission;
+mod approval;
 mod bodies;
 mod burst;
 mod rotation;

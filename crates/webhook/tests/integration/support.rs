@@ -672,8 +672,12 @@ impl Deployment {
     /// configurations; returns once the API server calls the webhook. `None` on an existing
     /// cluster.
     pub async fn start(extra_args: &[&str]) -> anyhow::Result<Option<Self>> {
+        Self::start_on(ControlPlane::shared().await?, extra_args).await
+    }
+
+    /// As [`Deployment::start`], on a given control plane (which must outlive the deployment).
+    pub async fn start_on(cp: &ControlPlane, extra_args: &[&str]) -> anyhow::Result<Option<Self>> {
         let serial = SERIAL.lock().await;
-        let cp = ControlPlane::shared().await?;
         if skip_without_local_server(cp) {
             return Ok(None);
         }
