@@ -25,8 +25,8 @@ const maxObjectDataSize = 1 << 20
 
 var coreEventsGR = schema.GroupResource{Resource: "events"}
 
-// resources is every built-in resource this server serves.
-var resources = []*apiResource{
+// resources is every built-in resource this server serves (workloadResources: resources_workloads.go).
+var resources = append([]*apiResource{
 	{
 		gvr: corev1.SchemeGroupVersion.WithResource("namespaces"), singular: "namespace",
 		shortNames: []string{"ns"}, hasStatus: true, nameFn: apimachineryvalidation.NameIsDNSLabel,
@@ -201,7 +201,7 @@ var resources = []*apiResource{
 		defaults: defaultMutatingWebhooks,
 		validate: validateMutatingWebhooks,
 	},
-}
+}, workloadResources...)
 
 func eventFieldNames(m map[string]string) map[string]string {
 	for k := range m {

@@ -43,6 +43,11 @@ func init() {
 		utilruntime.Must(add(Scheme))
 		utilruntime.Must(add(NamerScheme))
 	}
+	for _, g := range workloadGroups {
+		utilruntime.Must(g.install(Scheme))
+		utilruntime.Must(g.install(NamerScheme))
+		utilruntime.Must(Scheme.SetVersionPriority(g.gv))
+	}
 	utilruntime.Must(apiextensionsv1.AddToScheme(NamerScheme))
 
 	// Options types for the legacy core group and the unversioned meta types.
