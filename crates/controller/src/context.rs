@@ -37,7 +37,8 @@ impl Context {
 
     /// The Event recorder for one controller (`source.component: cert-manager-<controller>`).
     pub fn recorder(&self, controller: &str) -> Recorder {
-        self.recorder.for_component(format!("cert-manager-{controller}"))
+        self.recorder
+            .for_component(format!("cert-manager-{controller}"))
     }
 
     /// The field manager a controller writes with (server-side apply and updates), the same
