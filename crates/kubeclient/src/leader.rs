@@ -105,7 +105,9 @@ impl Elector {
             match self.try_acquire_or_renew(&mut observed).await {
                 Ok(true) => return,
                 Ok(false) => {}
-                Err(e) => tracing::warn!(lease = %self.lease_name(), error = %e, "leader election attempt failed"),
+                Err(e) => {
+                    tracing::warn!(lease = %self.lease_name(), error = %e, "leader election attempt failed")
+                }
             }
             tokio::time::sleep(jittered(self.cfg.retry_period)).await;
         }
@@ -123,7 +125,9 @@ impl Elector {
                     tracing::error!(lease = %self.lease_name(), "another replica took the lease");
                     return self.lost();
                 }
-                Err(e) => tracing::warn!(lease = %self.lease_name(), error = %e, "renewing the lease failed"),
+                Err(e) => {
+                    tracing::warn!(lease = %self.lease_name(), error = %e, "renewing the lease failed")
+                }
             }
             if last_renewed.elapsed() >= self.cfg.renew_deadline {
                 return self.lost();
@@ -172,7 +176,9 @@ impl Elector {
         }
         let ours = holder.as_deref() == Some(self.cfg.identity.as_str());
         let duration = Duration::from_secs(spec.lease_duration_seconds.unwrap_or(0).max(0) as u64);
-        let expired = observed.as_ref().is_some_and(|o| o.at.elapsed() >= duration);
+        let expired = observed
+            .as_ref()
+            .is_some_and(|o| o.at.elapsed() >= duration);
         if holder.is_some() && !ours && !expired {
             return Ok(false);
         }
