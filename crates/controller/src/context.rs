@@ -47,11 +47,6 @@ impl Context {
         format!("cert-manager-{controller}")
     }
 
-    /// `--namespace`: the only namespace watched, or `None` for all.
-    pub fn namespace(&self) -> Option<&str> {
-        Some(self.config.namespace.as_str()).filter(|ns| !ns.is_empty())
-    }
-
     /// Where ClusterIssuers' Secrets live (`--cluster-resource-namespace`).
     pub fn cluster_resource_namespace(&self) -> &str {
         &self.config.cluster_resource_namespace

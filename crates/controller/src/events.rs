@@ -31,11 +31,14 @@ impl EventType {
 /// Remembered Events, so repeats are counted; bounded so a long-running process stays small.
 const MAX_REMEMBERED: usize = 4096;
 
+/// (object, reason, message) → (Event name, count).
+type SeenEvents = HashMap<(String, String, String), (String, i32)>;
+
 #[derive(Clone)]
 pub struct Recorder {
     client: Client,
     component: String,
-    seen: Arc<Mutex<HashMap<(String, String, String), (String, i32)>>>,
+    seen: Arc<Mutex<SeenEvents>>,
 }
 
 impl Recorder {

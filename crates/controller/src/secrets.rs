@@ -115,17 +115,6 @@ impl SecretCaches {
         }
     }
 
-    /// Whether a Secret of that name exists, per the caches (no request).
-    pub fn exists(&self, namespace: &str, name: &str) -> bool {
-        match self {
-            Self::All(all) => all.store().get_by_name(Some(namespace), name).is_some(),
-            Self::Filtered { owned, others } => {
-                owned.store().get_by_name(Some(namespace), name).is_some()
-                    || others.store().get_by_name(Some(namespace), name).is_some()
-            }
-        }
-    }
-
     /// The Secrets cert-manager owns (`fao` label) or, with the gate off, all Secrets.
     pub fn owned_store(&self) -> &kubeclient::Store<Secret> {
         match self {

@@ -56,8 +56,31 @@ fn launch(cp: &ControlPlane, args: &[&str], env: &[(&str, &str)]) -> anyhow::Res
     })
 }
 
-/// [`launch`], then wait for /readyz.
+/// The cert-manager CRDs: the controller's caches of its own kinds only sync once the API
+/// server serves them.
+async fn install_crds(cp: &ControlPlane) -> anyhow::Result<()> {
+    let crds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../charts/cert-manager-rs/crds");
+    cp.install_crds(&[&crds]).await?;
+    Ok(())
+}
+
+/// [`install_crds`] and [`launch`], then wait for /readyz and for the caches to sync (a replica
+/// is ready while it waits for the leader Lease, before its caches start).
 async fn start(
+    cp: &ControlPlane,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> anyhow::Result<Controller> {
+    install_crds(cp).await?;
+    let mut c = launch(cp, args, env)?;
+    c.process.wait_ready(c.healthz, READY).await?;
+    c.process.wait_for_log("caches synced", READY).await?;
+    Ok(c)
+}
+
+/// [`launch`], then wait for /readyz only: a replica waiting for the leader Lease is ready
+/// but never syncs its caches.
+async fn start_standby(
     cp: &ControlPlane,
     args: &[&str],
     env: &[(&str, &str)],
@@ -304,7 +327,8 @@ async fn config_file_logging_format_and_flag_override() -> anyhow::Result<()> {
     let dir = tempdir()?;
     let file = write_config(dir.path(), "config.yaml", "logging:\n  format: json\n")?;
 
-    let c = start(cp, &[&config_arg(&file)], &[]).await?;
+    // Without leader election: the shared control plane may hold another test's Lease.
+    let c = start(cp, &[&config_arg(&file), "--leader-elect=false"], &[]).await?;
     let log = c.process.stderr();
     let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
     assert!(!lines.is_empty());
@@ -319,7 +343,16 @@ async fn config_file_logging_format_and_flag_override() -> anyhow::Result<()> {
     );
     drop(c);
 
-    let c = start(cp, &[&config_arg(&file), "--logging-format=text"], &[]).await?;
+    let c = start(
+        cp,
+        &[
+            &config_arg(&file),
+            "--logging-format=text",
+            "--leader-elect=false",
+        ],
+        &[],
+    )
+    .await?;
     let log = c.process.stderr();
     assert!(log.contains("caches synced"), "{log}");
     for line in log.lines().filter(|l| !l.trim().is_empty()) {
@@ -360,7 +393,7 @@ async fn config_file_leader_election_namespace_and_flag_override() -> anyhow::Re
         "leaderElectionConfig:\n  namespace: from-the-file\n",
     )?;
 
-    let c = start(cp, &[&config_arg(&file), "-v=4"], &[]).await?;
+    let c = start_standby(cp, &[&config_arg(&file), "-v=4"], &[]).await?;
     let cfg = effective_configuration(&c.process.stderr());
     assert_eq!(
         cfg["leaderElectionConfig"]["namespace"], "from-the-file",
@@ -368,7 +401,7 @@ async fn config_file_leader_election_namespace_and_flag_override() -> anyhow::Re
     );
     drop(c);
 
-    let c = start(
+    let c = start_standby(
         cp,
         &[
             &config_arg(&file),
@@ -386,7 +419,7 @@ async fn config_file_leader_election_namespace_and_flag_override() -> anyhow::Re
     drop(c);
 
     // Without -v=4 the debug line is not logged.
-    let c = start(cp, &[&config_arg(&file)], &[]).await?;
+    let c = start_standby(cp, &[&config_arg(&file)], &[]).await?;
     assert!(!c.process.stderr().contains("effective configuration"));
     Ok(())
 }
@@ -416,6 +449,8 @@ async fn config_file_feature_gates_and_flag_override() -> anyhow::Result<()> {
         &[
             &config_arg(&streaming),
             "--feature-gates=WatchListClient=true",
+            // The first run holds the Lease; this one must not wait in standby.
+            "--leader-elect=false",
         ],
         &[],
     )

@@ -34,16 +34,6 @@ impl Action {
             requeue_after: Some(d),
         }
     }
-
-    /// The sooner of two requests.
-    pub fn min(self, other: Self) -> Self {
-        match (self.requeue_after, other.requeue_after) {
-            (Some(a), Some(b)) => Self::requeue_after(a.min(b)),
-            (a, b) => Self {
-                requeue_after: a.or(b),
-            },
-        }
-    }
 }
 
 static SYNC_CALLS: LazyLock<IntCounterVec> = LazyLock::new(|| {
@@ -80,15 +70,6 @@ impl Controller {
             ctx,
             feeders: Vec::new(),
         }
-    }
-
-    pub fn name(&self) -> &'static str {
-        self.name
-    }
-
-    /// The queue, for reconcilers that enqueue other keys themselves.
-    pub fn queue(&self) -> Arc<WorkQueue> {
-        self.queue.clone()
     }
 
     /// Enqueue the keys `map` returns for every object of `store`, now and on every change.

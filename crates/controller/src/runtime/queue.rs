@@ -163,6 +163,7 @@ impl WorkQueue {
         self.ready.notify_waiters();
     }
 
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.state.lock().unwrap().queue.len()
     }
