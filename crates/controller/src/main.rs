@@ -1,8 +1,11 @@
 //! cert-manager-rs controller: issues and renews certificates.
 
+mod certificaterequests;
+mod certificates;
 mod context;
 mod controllers;
 mod events;
+mod issuers;
 mod runtime;
 mod secrets;
 
@@ -121,7 +124,9 @@ async fn run_controllers(
                 tracing::info!(controller = %name, "starting controller");
                 running.push(task);
             }
-            None => tracing::warn!(controller = %name, "controller not implemented by cert-manager-rs yet; skipping"),
+            None => {
+                tracing::warn!(controller = %name, "controller not implemented by cert-manager-rs yet; skipping")
+            }
         }
     }
     futures::future::join_all(running).await;
