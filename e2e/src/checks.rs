@@ -451,9 +451,12 @@ fn audit_mode(
     component: Component,
     streaming: bool,
 ) -> Result<String, String> {
+    // A watch is logged when it starts and again when it ends; the end of a predecessor's
+    // watch (its process stopping during the rollout) lands in this process's window, so
+    // only starts count.
     let requests: Vec<ApiRequest> = events_of(events, &user_agent(component.name()))
         .into_iter()
-        .filter(|e| e.verb == "list" || e.verb == "watch")
+        .filter(|e| e.verb == "list" || (e.verb == "watch" && e.stage != "ResponseComplete"))
         .map(ApiRequest::from_event)
         .collect();
     let ok = |r: &ApiRequest| r.code.is_some_and(|c| (200..300).contains(&c));
