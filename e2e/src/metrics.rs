@@ -2,64 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-/// One sample of a metric: its labels and value.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Sample {
-    /// Label name to value.
-    pub labels: BTreeMap<String, String>,
-    /// The value.
-    pub value: f64,
-}
-
-/// The samples of metric `name` in Prometheus text format.
-pub fn samples(text: &str, name: &str) -> Vec<Sample> {
-    let mut out = Vec::new();
-    for line in text.lines().filter(|l| !l.starts_with('#')) {
-        let Some(rest) = line.strip_prefix(name) else {
-            continue;
-        };
-        let (labels, value) = match rest.strip_prefix('{') {
-            Some(r) => match r.rsplit_once('}') {
-                Some((labels, value)) => (parse_labels(labels), value),
-                None => continue,
-            },
-            None if rest.starts_with(' ') => (BTreeMap::new(), rest),
-            None => continue, // another metric whose name starts with `name`
-        };
-        if let Some(value) = value.split_whitespace().next().and_then(|v| v.parse().ok()) {
-            out.push(Sample { labels, value });
-        }
-    }
-    out
-}
-
-/// `a="x",b="y"` (values with `\"`, `\\` and `\n` escapes) into a map.
-fn parse_labels(text: &str) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    let mut rest = text;
-    while let Some((key, after)) = rest.split_once("=\"") {
-        let mut value = String::new();
-        let mut end = after.len();
-        let mut chars = after.char_indices();
-        while let Some((i, c)) = chars.next() {
-            match c {
-                '\\' => match chars.next() {
-                    Some((_, 'n')) => value.push('\n'),
-                    Some((_, c)) => value.push(c),
-                    None => {}
-                },
-                '"' => {
-                    end = i + 1;
-                    break;
-                }
-                c => value.push(c),
-            }
-        }
-        out.insert(key.trim_start_matches(',').trim().to_owned(), value);
-        rest = &after[end..];
-    }
-    out
-}
+use testkit::component::samples;
 
 /// How a component's caches made their initial lists, from `kubeclient_initial_sync_seconds`
 /// and `kubeclient_requests_total`.

@@ -379,43 +379,52 @@ pub async fn metrics(addr: SocketAddr) -> Result<String> {
     }
 }
 
-/// The sum of the samples of metric `name` whose labels include all of `labels`, from
-/// Prometheus text; `None` when there is no such sample.
-pub fn metric_value(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    let mut total = None;
-    for line in text.lines() {
-        if line.starts_with('#') {
-            continue;
-        }
+/// One sample of a metric: its labels and value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sample {
+    /// Label name to value.
+    pub labels: BTreeMap<String, String>,
+    /// The value.
+    pub value: f64,
+}
+
+/// The samples of metric `name` in Prometheus text format.
+pub fn samples(text: &str, name: &str) -> Vec<Sample> {
+    let mut out = Vec::new();
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
         let Some(rest) = line.strip_prefix(name) else {
             continue;
         };
-        let (series, value) = match rest.strip_prefix('{') {
+        let (labels, value) = match rest.strip_prefix('{') {
             Some(r) => match r.rsplit_once('}') {
-                Some((series, value)) => (parse_labels(series), value),
+                Some((labels, value)) => (parse_labels(labels), value),
                 None => continue,
             },
             None if rest.starts_with(' ') => (BTreeMap::new(), rest),
             None => continue, // another metric whose name starts with `name`
         };
-        if !labels
-            .iter()
-            .all(|(k, v)| series.get(*k).map(String::as_str) == Some(*v))
-        {
-            continue;
-        }
-        if let Some(v) = value
-            .split_whitespace()
-            .next()
-            .and_then(|v| v.parse::<f64>().ok())
-        {
-            *total.get_or_insert(0.0) += v;
+        if let Some(value) = value.split_whitespace().next().and_then(|v| v.parse().ok()) {
+            out.push(Sample { labels, value });
         }
     }
-    total
+    out
 }
 
-/// `a="x",b="y\"z"` into a map.
+/// The sum of the samples of metric `name` whose labels include all of `labels`, from
+/// Prometheus text; `None` when there is no such sample.
+pub fn metric_value(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    samples(text, name)
+        .into_iter()
+        .filter(|s| {
+            labels
+                .iter()
+                .all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v))
+        })
+        .map(|s| s.value)
+        .reduce(|a, b| a + b)
+}
+
+/// `a="x",b="y"` (values with `\"`, `\\` and `\n` escapes) into a map.
 fn parse_labels(series: &str) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     let mut rest = series;
