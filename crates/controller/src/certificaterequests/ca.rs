@@ -74,20 +74,11 @@ pub async fn sign(
     };
     let namespace = issuer.resource_namespace(ctx);
     let name = &ca_config.secret_name;
-    let secret = match ctx.caches.secrets.get(&ctx.client, &namespace, name).await {
-        Ok(Some(secret)) => secret,
-        Ok(None) => {
-            let message = format!("Referenced secret {namespace}/{name} not found");
-            let err = format!("secret \"{name}\" not found");
-            reporter.pending(cr, Some(&err), "SecretMissing", &message);
-            return Ok(None);
-        }
-        Err(e) => {
-            let message =
-                format!("Failed to get certificate key pair from secret {namespace}/{name}");
-            reporter.pending(cr, Some(&e), "SecretGetError", &message);
-            return Err(e.into());
-        }
+    let Some(secret) = reporter
+        .signing_secret(ctx, cr, &namespace, name, "SecretMissing", "SecretGetError")
+        .await?
+    else {
+        return Ok(None);
     };
     let ca = match load_ca(&secret) {
         Ok(ca) => ca,

@@ -39,25 +39,18 @@ pub async fn sign(
         reporter.failed(cr, &"secret name missing", "MissingAnnotation", &message);
         return Ok(None);
     };
-    let secret = match ctx
-        .caches
-        .secrets
-        .get(&ctx.client, &namespace, &secret_name)
-        .await
-    {
-        Ok(Some(secret)) => secret,
-        Ok(None) => {
-            let message = format!("Referenced secret {namespace}/{secret_name} not found");
-            let err = format!("secret \"{secret_name}\" not found");
-            reporter.pending(cr, Some(&err), "MissingSecret", &message);
-            return Ok(None);
-        }
-        Err(e) => {
-            let message =
-                format!("Failed to get certificate key pair from secret {namespace}/{secret_name}");
-            reporter.pending(cr, Some(&e), "ErrorGettingSecret", &message);
-            return Err(e.into());
-        }
+    let Some(secret) = reporter
+        .signing_secret(
+            ctx,
+            cr,
+            &namespace,
+            &secret_name,
+            "MissingSecret",
+            "ErrorGettingSecret",
+        )
+        .await?
+    else {
+        return Ok(None);
     };
     let key = match super::ca::secret_data(&secret, "tls.key", "no data")
         .and_then(|pem| pki::PrivateKey::from_pem(pem).map_err(|e| e.to_string()))

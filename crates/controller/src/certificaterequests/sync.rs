@@ -108,6 +108,35 @@ impl Reporter {
         );
     }
 
+    /// The Secret `namespace/name` a signer needs. Missing: `cr` is left pending with
+    /// `missing_reason`; unreadable: pending with `error_reason`, and the error is returned so
+    /// that the request is retried.
+    pub async fn signing_secret(
+        &self,
+        ctx: &Context,
+        cr: &mut CertificateRequest,
+        namespace: &str,
+        name: &str,
+        missing_reason: &str,
+        error_reason: &str,
+    ) -> anyhow::Result<Option<Arc<Secret>>> {
+        match ctx.caches.secrets.get(&ctx.client, namespace, name).await {
+            Ok(Some(secret)) => Ok(Some(secret)),
+            Ok(None) => {
+                let message = format!("Referenced secret {namespace}/{name} not found");
+                let err = format!("secret \"{name}\" not found");
+                self.pending(cr, Some(&err), missing_reason, &message);
+                Ok(None)
+            }
+            Err(e) => {
+                let message =
+                    format!("Failed to get certificate key pair from secret {namespace}/{name}");
+                self.pending(cr, Some(&e), error_reason, &message);
+                Err(e.into())
+            }
+        }
+    }
+
     fn denied(&self, cr: &mut CertificateRequest) {
         conditions::set_failure_time(cr, self.now);
         conditions::set(

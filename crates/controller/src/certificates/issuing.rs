@@ -44,24 +44,11 @@ async fn reconcile(ctx: Arc<Context>, key: String) -> anyhow::Result<Action> {
         postissuance::ensure(&ctx, &crt, &Context::field_manager(NAME)).await?;
         return Ok(Action::done());
     }
-    let Some(key_name) = crt
-        .status
-        .as_ref()
-        .and_then(|s| s.next_private_key_secret_name.clone())
-    else {
+    let Some((key_name, private_key)) = keymanager::next_private_key(&ctx, &crt) else {
         return Ok(Action::done());
     };
     let ns = crt.namespace().unwrap_or_default();
-    let Some(private_key) = ctx
-        .caches
-        .secrets
-        .owned_store()
-        .get_by_name(Some(&ns), &key_name)
-        .and_then(|s| keymanager::key_of(&s))
-    else {
-        return Ok(Action::done());
-    };
-    let next = crt.status.as_ref().and_then(|s| s.revision).unwrap_or(0) + 1;
+    let next = status::next_revision(&crt);
     let Some(cr) = spec::request_for_revision(ctx.caches.certificate_requests(), &crt, next) else {
         return Ok(Action::done());
     };

@@ -49,6 +49,22 @@ pub fn key_of(secret: &Secret) -> Option<pki::PrivateKey> {
     pki::PrivateKey::from_pem(&pem.0).ok()
 }
 
+/// `status.nextPrivateKeySecretName` and the readable private key in that Secret, from the
+/// cache.
+pub fn next_private_key<'a>(
+    ctx: &Context,
+    crt: &'a Certificate,
+) -> Option<(&'a str, pki::PrivateKey)> {
+    let name = status_name(crt)?;
+    let ns = crt.namespace().unwrap_or_default();
+    let secret = ctx
+        .caches
+        .secrets
+        .owned_store()
+        .get_by_name(Some(&ns), name)?;
+    Some((name, key_of(&secret)?))
+}
+
 fn status_name(crt: &Certificate) -> Option<&str> {
     crt.status.as_ref()?.next_private_key_secret_name.as_deref()
 }

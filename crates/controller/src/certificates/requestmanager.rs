@@ -32,27 +32,11 @@ async fn reconcile(ctx: Arc<Context>, key: String) -> anyhow::Result<Action> {
     if !status::is_issuing(&crt) || crt.metadata.deletion_timestamp.is_some() {
         return Ok(Action::done());
     }
-    let Some(key_name) = crt
-        .status
-        .as_ref()
-        .and_then(|s| s.next_private_key_secret_name.clone())
-    else {
+    // No key yet, or an unreadable one: the key manager creates or replaces it.
+    let Some((key_name, private_key)) = keymanager::next_private_key(&ctx, &crt) else {
         return Ok(Action::done());
     };
-    let ns = crt.namespace().unwrap_or_default();
-    let Some(key_secret) = ctx
-        .caches
-        .secrets
-        .owned_store()
-        .get_by_name(Some(&ns), &key_name)
-    else {
-        return Ok(Action::done());
-    };
-    let Some(private_key) = keymanager::key_of(&key_secret) else {
-        // The key manager replaces an unreadable key.
-        return Ok(Action::done());
-    };
-    let next = crt.status.as_ref().and_then(|s| s.revision).unwrap_or(0) + 1;
+    let next = status::next_revision(&crt);
     let existing: Vec<_> = spec::owned_requests(ctx.caches.certificate_requests(), &crt)
         .into_iter()
         .filter(|cr| spec::revision_of(cr) == Some(next))
@@ -74,7 +58,7 @@ async fn reconcile(ctx: Arc<Context>, key: String) -> anyhow::Result<Action> {
         // After a deletion, the delete event brings us back to create the replacement.
         return Ok(Action::done());
     }
-    create(&ctx, &crt, &key_name, &private_key, next).await?;
+    create(&ctx, &crt, key_name, &private_key, next).await?;
     Ok(Action::done())
 }
 

@@ -31,6 +31,11 @@ pub fn condition_is(
     condition(crt, ty).is_some_and(|c| c.status == status)
 }
 
+/// The revision the next issuance will have (`status.revision` + 1).
+pub fn next_revision(crt: &Certificate) -> i64 {
+    crt.status.as_ref().and_then(|s| s.revision).unwrap_or(0) + 1
+}
+
 pub fn is_issuing(crt: &Certificate) -> bool {
     condition_is(
         crt,

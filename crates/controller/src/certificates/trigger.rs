@@ -100,7 +100,7 @@ async fn live_secret(
 
 /// Time left in the failure backoff, unless the spec changed since the failed request.
 fn backoff(ctx: &Context, crt: &Certificate, now: SystemTime) -> Option<Duration> {
-    let next = crt.status.as_ref().and_then(|s| s.revision).unwrap_or(0) + 1;
+    let next = status::next_revision(crt);
     if let Some(cr) = spec::request_for_revision(ctx.caches.certificate_requests(), crt, next) {
         let changed = spec::request_violations(crt, &cr, &ctx.gates)
             .map(|v| !v.is_empty())
