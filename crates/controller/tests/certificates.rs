@@ -50,6 +50,18 @@ where
         .await?)
 }
 
+/// The Issuer `selfsigned` (a SelfSigned issuer) through `issuers`.
+async fn self_signed_issuer(issuers: &Api<Issuer>) -> anyhow::Result<Issuer> {
+    create(
+        issuers,
+        json!({
+            "apiVersion": "cert-manager.io/v1", "kind": "Issuer",
+            "metadata": {"name": "selfsigned"}, "spec": {"selfSigned": {}},
+        }),
+    )
+    .await
+}
+
 fn certificate(name: &str, spec: Value) -> Value {
     json!({
         "apiVersion": "cert-manager.io/v1", "kind": "Certificate",
@@ -420,14 +432,7 @@ async fn renews_at_renewal_time_and_reissues_a_deleted_secret() -> anyhow::Resul
     let ns = cp.namespace("certs-renew").await?;
     let ns = ns.name();
     let issuers: Api<Issuer> = Api::namespaced(cp.client(), ns);
-    create(
-        &issuers,
-        json!({
-            "apiVersion": "cert-manager.io/v1", "kind": "Issuer",
-            "metadata": {"name": "selfsigned"}, "spec": {"selfSigned": {}},
-        }),
-    )
-    .await?;
+    self_signed_issuer(&issuers).await?;
     let certs: Api<Certificate> = Api::namespaced(cp.client(), ns);
     let secrets: Api<Secret> = Api::namespaced(cp.client(), ns);
     let crs: Api<CertificateRequest> = Api::namespaced(cp.client(), ns);
@@ -582,14 +587,7 @@ async fn denied_request_fails_issuance_and_a_spec_change_skips_the_backoff() -> 
     let ns = cp.namespace("certs-denied").await?;
     let ns = ns.name();
     let issuers: Api<Issuer> = Api::namespaced(cp.client(), ns);
-    create(
-        &issuers,
-        json!({
-            "apiVersion": "cert-manager.io/v1", "kind": "Issuer",
-            "metadata": {"name": "selfsigned"}, "spec": {"selfSigned": {}},
-        }),
-    )
-    .await?;
+    self_signed_issuer(&issuers).await?;
     let certs: Api<Certificate> = Api::namespaced(cp.client(), ns);
     let crs: Api<CertificateRequest> = Api::namespaced(cp.client(), ns);
     create(
@@ -751,14 +749,7 @@ async fn takes_over_an_existing_install_without_reissuing() -> anyhow::Result<()
     let ns = cp.namespace("certs-takeover").await?;
     let ns = ns.name();
     let issuers: Api<Issuer> = Api::namespaced(cp.client(), ns);
-    create(
-        &issuers,
-        json!({
-            "apiVersion": "cert-manager.io/v1", "kind": "Issuer",
-            "metadata": {"name": "selfsigned"}, "spec": {"selfSigned": {}},
-        }),
-    )
-    .await?;
+    self_signed_issuer(&issuers).await?;
     let (_, before) = existing_install(cp, ns, "kept").await?;
     let (controller, metrics) = start_with(cp, &[]).await?;
     let certs: Api<Certificate> = Api::namespaced(cp.client(), ns);
@@ -837,14 +828,7 @@ async fn a_secret_issued_for_another_certificate_is_not_overwritten() -> anyhow:
     let ns = cp.namespace("certs-shared").await?;
     let ns = ns.name();
     let issuers: Api<Issuer> = Api::namespaced(cp.client(), ns);
-    create(
-        &issuers,
-        json!({
-            "apiVersion": "cert-manager.io/v1", "kind": "Issuer",
-            "metadata": {"name": "selfsigned"}, "spec": {"selfSigned": {}},
-        }),
-    )
-    .await?;
+    self_signed_issuer(&issuers).await?;
     let certs: Api<Certificate> = Api::namespaced(cp.client(), ns);
     let spec = |dns: &str| {
         json!({
@@ -885,14 +869,7 @@ async fn rotation_policy_never_keeps_the_key_across_reissuance() -> anyhow::Resu
     let ns = cp.namespace("certs-never").await?;
     let ns = ns.name();
     let issuers: Api<Issuer> = Api::namespaced(cp.client(), ns);
-    create(
-        &issuers,
-        json!({
-            "apiVersion": "cert-manager.io/v1", "kind": "Issuer",
-            "metadata": {"name": "selfsigned"}, "spec": {"selfSigned": {}},
-        }),
-    )
-    .await?;
+    self_signed_issuer(&issuers).await?;
     let certs: Api<Certificate> = Api::namespaced(cp.client(), ns);
     let secrets: Api<Secret> = Api::namespaced(cp.client(), ns);
     create(
@@ -1010,14 +987,7 @@ async fn failed_issuance_is_retried_after_the_backoff() -> anyhow::Result<()> {
     let ns = cp.namespace("certs-backoff").await?;
     let ns = ns.name();
     let issuers: Api<Issuer> = Api::namespaced(cp.client(), ns);
-    create(
-        &issuers,
-        json!({
-            "apiVersion": "cert-manager.io/v1", "kind": "Issuer",
-            "metadata": {"name": "selfsigned"}, "spec": {"selfSigned": {}},
-        }),
-    )
-    .await?;
+    self_signed_issuer(&issuers).await?;
     let certs: Api<Certificate> = Api::namespaced(cp.client(), ns);
     let crs: Api<CertificateRequest> = Api::namespaced(cp.client(), ns);
     // rotationPolicy Never: the retry uses the same key, so the denied request would still
