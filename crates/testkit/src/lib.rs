@@ -38,7 +38,7 @@ use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
+use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, Patch, PatchParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use serde::Deserialize;
 
@@ -485,31 +485,66 @@ impl fmt::Debug for TestNamespace {
 
 impl Drop for TestNamespace {
     fn drop(&mut self) {
-        // Drop cannot await, and the test's runtime may be shutting down: delete from a
-        // short-lived thread with its own runtime, bounded so a dead server cannot hang us.
         let name = std::mem::take(&mut self.name);
-        let config = self.config.clone();
-        let handle = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
+        let namespaces = ApiResource::erase::<Namespace>(&());
+        delete_now(self.config.clone(), vec![(namespaces, name)]);
+    }
+}
+
+/// Cluster-scoped objects a test created (webhook configurations, CRDs, ...), deleted in
+/// reverse order when dropped, without waiting for the deletions to finish.
+pub struct ClusterCleanup {
+    config: kube::Config,
+    objects: Vec<(ApiResource, String)>,
+}
+
+impl ClusterCleanup {
+    pub fn new(cp: &ControlPlane) -> Self {
+        Self {
+            config: cp.config().clone(),
+            objects: Vec::new(),
+        }
+    }
+
+    pub fn add(&mut self, resource: ApiResource, name: &str) {
+        self.objects.push((resource, name.to_owned()));
+    }
+}
+
+impl Drop for ClusterCleanup {
+    fn drop(&mut self) {
+        let mut objects = std::mem::take(&mut self.objects);
+        objects.reverse();
+        delete_now(self.config.clone(), objects);
+    }
+}
+
+/// Deletes cluster-scoped `objects` in order. Drop cannot await, and the test's runtime may
+/// be shutting down: this deletes from a short-lived thread with its own runtime, each request
+/// bounded so a dead server cannot hang the test.
+fn delete_now(config: kube::Config, objects: Vec<(ApiResource, String)>) {
+    let handle = std::thread::spawn(move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        rt.block_on(async move {
+            let Ok(client) = kube::Client::try_from(config) else {
                 return;
             };
-            rt.block_on(async move {
-                let Ok(client) = kube::Client::try_from(config) else {
-                    return;
-                };
-                let api: Api<Namespace> = Api::all(client);
+            for (resource, name) in &objects {
+                let api: Api<DynamicObject> = Api::all_with(client.clone(), resource);
                 let _ = tokio::time::timeout(
                     Duration::from_secs(5),
-                    api.delete(&name, &DeleteParams::default()),
+                    api.delete(name, &DeleteParams::default()),
                 )
                 .await;
-            });
+            }
         });
-        let _ = handle.join();
-    }
+    });
+    let _ = handle.join();
 }
 
 fn existing_kubeconfig() -> Option<PathBuf> {

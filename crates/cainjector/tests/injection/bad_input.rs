@@ -1,6 +1,7 @@
 //! Bad input never crashes the cainjector: the target keeps its bundle and a Warning event on
 //! it says why; fixing the source injects it.
 
+use testkit::ClusterCleanup;
 use testkit::ControlPlane;
 
 use crate::support::*;
@@ -12,7 +13,7 @@ async fn bad_sources_leave_targets_unchanged_with_an_event() -> anyhow::Result<(
     cp.install_crds(&[&crds_dir()]).await?;
     let client = cp.client();
     let ns = cp.namespace("inject-bad").await?;
-    let mut cleanup = Cleanup::new(cp);
+    let mut cleanup = ClusterCleanup::new(cp);
     let (ca0, ca1) = (new_ca("initial"), new_ca("valid"));
     let n = |s: &str| format!("{}/{s}", &*ns);
 
@@ -147,7 +148,7 @@ async fn sources_outside_the_namespace_are_refused() -> anyhow::Result<()> {
         cp.namespace("inject-scope-in").await?,
         cp.namespace("inject-scope-out").await?,
     );
-    let mut cleanup = Cleanup::new(cp);
+    let mut cleanup = ClusterCleanup::new(cp);
     let (ca0, ca1) = (new_ca("initial"), new_ca("valid"));
     put_ca_secret(&client, &inside, "source", &ca1).await?;
     put_ca_secret(&client, &outside, "source", &ca1).await?;

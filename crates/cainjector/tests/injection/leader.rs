@@ -2,6 +2,7 @@
 //! when it dies, another takes over.
 
 use std::time::Duration;
+use testkit::ClusterCleanup;
 
 use k8s_openapi::api::coordination::v1::Lease;
 use kube::api::Api;
@@ -32,7 +33,7 @@ async fn only_the_leader_injects_and_a_successor_takes_over() -> anyhow::Result<
     cp.install_crds(&[&crds_dir()]).await?;
     let client = cp.client();
     let ns = cp.namespace("inject-leader").await?;
-    let mut cleanup = Cleanup::new(cp);
+    let mut cleanup = ClusterCleanup::new(cp);
     let (ca1, ca2, ca3) = (new_ca("first"), new_ca("second"), new_ca("third"));
     put_ca_secret(&client, &ns, "source", &ca1).await?;
     let source = format!("{}/source", &*ns);

@@ -8,6 +8,7 @@
 //!     --no-capture rss
 //! ```
 
+use testkit::ClusterCleanup;
 use testkit::ControlPlane;
 use testkit::component;
 
@@ -41,7 +42,7 @@ async fn rss_with_100_unrelated_1mib_secrets() -> anyhow::Result<()> {
         component::create_secret(client.clone(), &ns, &format!("blob-{i}"), &[], SECRET_SIZE)
             .await?;
     }
-    let mut cleanup = Cleanup::new(cp);
+    let mut cleanup = ClusterCleanup::new(cp);
     let ca = new_ca("rss");
     put_ca_secret(&client, &ns, "source", &ca).await?;
     let source = format!("{}/source", &*ns);

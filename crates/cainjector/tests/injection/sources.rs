@@ -1,5 +1,6 @@
 //! Each source kind reaches each target kind, and a rotated source reaches them again.
 
+use testkit::ClusterCleanup;
 use testkit::ControlPlane;
 use testkit::component;
 
@@ -16,7 +17,7 @@ async fn secret_source_reaches_every_target_kind_and_follows_rotation() -> anyho
     cp.install_crds(&[&crds_dir()]).await?;
     let client = cp.client();
     let ns = cp.namespace("inject-secret").await?;
-    let mut cleanup = Cleanup::new(&cp);
+    let mut cleanup = ClusterCleanup::new(&cp);
     let (ca0, ca1, ca2) = (new_ca("initial"), new_ca("first"), new_ca("rotated"));
     put_ca_secret(&client, &ns, "source", &ca1).await?;
     // An unrelated Secret, never read.
@@ -91,7 +92,7 @@ async fn certificate_source_reaches_every_target_kind_and_follows_rotation() -> 
     cp.install_crds(&[&crds_dir()]).await?;
     let client = cp.client();
     let ns = cp.namespace("inject-cert").await?;
-    let mut cleanup = Cleanup::new(cp);
+    let mut cleanup = ClusterCleanup::new(cp);
     let (ca1, ca2, ca3) = (new_ca("first"), new_ca("rotated"), new_ca("moved"));
     put_certificate(&client, &ns, "serving", "serving-tls").await?;
     put_certificate_secret(&client, &ns, "serving-tls", "serving", &ca1).await?;
@@ -136,7 +137,7 @@ async fn apiserver_ca_reaches_every_target_kind_and_disabled_kinds_are_left_alon
     cp.install_crds(&[&crds_dir()]).await?;
     let client = cp.client();
     let ns = cp.namespace("inject-apiserver").await?;
-    let mut cleanup = Cleanup::new(cp);
+    let mut cleanup = ClusterCleanup::new(cp);
     let apiserver_ca: Vec<Vec<u8>> = cp
         .config()
         .root_cert
@@ -221,7 +222,7 @@ async fn without_merging_the_bundle_is_replaced() -> anyhow::Result<()> {
     cp.install_crds(&[&crds_dir()]).await?;
     let client = cp.client();
     let ns = cp.namespace("inject-replace").await?;
-    let mut cleanup = Cleanup::new(cp);
+    let mut cleanup = ClusterCleanup::new(cp);
     let (ca0, ca1, ca2) = (new_ca("initial"), new_ca("first"), new_ca("rotated"));
     put_ca_secret(&client, &ns, "source", &ca1).await?;
     let source = format!("{}/source", &*ns);

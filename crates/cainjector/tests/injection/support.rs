@@ -5,11 +5,12 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use testkit::ClusterCleanup;
 
 use anyhow::Context as _;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::{Event, Secret};
-use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, PostParams};
+use kube::api::{Api, DynamicObject, Patch, PatchParams, PostParams};
 use kube::core::{ApiResource, GroupVersionKind};
 use pki::{
     CertificateTemplate, CsrSpec, EcCurve, KeyType, PrivateKey, RequestOverrides, Subject, Usage,
@@ -265,61 +266,12 @@ impl Kind {
     }
 }
 
-/// Cluster-scoped test objects, deleted again on drop (from a short-lived thread with its own
-/// runtime), so nothing outlives the test on a shared control plane.
-pub struct Cleanup {
-    config: kube::Config,
-    objects: Vec<(ApiResource, String)>,
-}
-
-impl Cleanup {
-    pub fn new(cp: &ControlPlane) -> Self {
-        Self {
-            config: cp.config().clone(),
-            objects: Vec::new(),
-        }
-    }
-
-    pub fn add(&mut self, resource: ApiResource, name: &str) {
-        self.objects.push((resource, name.to_owned()));
-    }
-}
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        let config = self.config.clone();
-        let objects = std::mem::take(&mut self.objects);
-        let handle = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            rt.block_on(async move {
-                let Ok(client) = kube::Client::try_from(config) else {
-                    return;
-                };
-                for (ar, name) in objects.iter().rev() {
-                    let api: Api<DynamicObject> = Api::all_with(client.clone(), ar);
-                    let _ = tokio::time::timeout(
-                        Duration::from_secs(5),
-                        api.delete(name, &DeleteParams::default()),
-                    )
-                    .await;
-                }
-            });
-        });
-        let _ = handle.join();
-    }
-}
-
 /// A target of `kind` named after `base` (unique per test), with `annotations` and, when
 /// given, `initial` as every `caBundle`. Webhook configurations get two webhooks, for a group
 /// nothing serves, so they never affect other requests. Returns the object's name.
 pub async fn create_target(
     client: &kube::Client,
-    cleanup: &mut Cleanup,
+    cleanup: &mut ClusterCleanup,
     kind: Kind,
     base: &str,
     annotations: &[(&str, &str)],

@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 use std::time::Duration;
+use testkit::ClusterCleanup;
 
 use anyhow::{Context as _, ensure};
 use k8s_openapi::api::core::v1::{Endpoints, Namespace, Secret, Service};
@@ -172,7 +173,7 @@ async fn webhook_ca_is_injected_and_trusted_end_to_end() -> anyhow::Result<()> {
     .await?;
 
     // Each test configuration is removed again before the webhook process goes.
-    let mut cleanup = Cleanup::new(cp);
+    let mut cleanup = ClusterCleanup::new(cp);
     let name = format!("{}-webhook", &*ns);
     for kind in [Kind::Validating, Kind::Mutating] {
         let api: Api<DynamicObject> = Api::all_with(client.clone(), &kind.resource());

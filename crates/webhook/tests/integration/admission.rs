@@ -721,7 +721,7 @@ async fn feature_gates_are_honoured() -> anyhow::Result<()> {
         &d.ca_pem,
         Some(json!({"matchLabels": {"webhook-gates-test": selector_label}})),
     )?;
-    let mut cleanup = support::ClusterCleanup::new(cp);
+    let mut cleanup = testkit::ClusterCleanup::new(cp);
     Api::<ValidatingWebhookConfiguration>::all(d.client.clone())
         .create(&PostParams::default(), &vwc)
         .await?;

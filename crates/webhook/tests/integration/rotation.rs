@@ -97,7 +97,7 @@ async fn stale_bundle_fails(d: &Deployment, stale_ca: &[u8]) -> anyhow::Result<(
         &bundle,
         Some(json!({"matchLabels": {"webhook-stale-test": label}})),
     )?;
-    let mut cleanup = support::ClusterCleanup::new(cp);
+    let mut cleanup = testkit::ClusterCleanup::new(cp);
     Api::<ValidatingWebhookConfiguration>::all(d.client.clone())
         .create(&PostParams::default(), &vwc)
         .await?;

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use testkit::ClusterCleanup;
 
 use anyhow::{Context as _, bail, ensure};
 use bytes::Bytes;
@@ -19,7 +20,7 @@ use k8s_openapi::api::admissionregistration::v1::{
     MutatingWebhookConfiguration, ValidatingWebhookConfiguration,
 };
 use k8s_openapi::api::core::v1::{Endpoints, Namespace, Secret, Service};
-use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, PostParams};
+use kube::api::{Api, DynamicObject, Patch, PatchParams, PostParams};
 use kube::core::{ApiResource, GroupVersionKind};
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, ServerName};
@@ -492,59 +493,6 @@ pub fn mutating_config(
             },
         }],
     }))?)
-}
-
-/// Cluster-scoped objects a test created, deleted again on drop (from a short-lived thread
-/// with its own runtime, as `TestNamespace` does), so a webhook configuration never outlives
-/// the webhook it points at.
-#[derive(Default)]
-pub struct ClusterCleanup {
-    config: Option<kube::Config>,
-    objects: Vec<(ApiResource, String)>,
-}
-
-impl ClusterCleanup {
-    pub fn new(cp: &ControlPlane) -> Self {
-        Self {
-            config: Some(cp.config().clone()),
-            objects: Vec::new(),
-        }
-    }
-
-    pub fn add(&mut self, resource: ApiResource, name: &str) {
-        self.objects.push((resource, name.to_owned()));
-    }
-}
-
-impl Drop for ClusterCleanup {
-    fn drop(&mut self) {
-        let (Some(config), objects) = (self.config.take(), std::mem::take(&mut self.objects))
-        else {
-            return;
-        };
-        let handle = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            rt.block_on(async move {
-                let Ok(client) = kube::Client::try_from(config) else {
-                    return;
-                };
-                for (ar, name) in objects.iter().rev() {
-                    let api: Api<DynamicObject> = Api::all_with(client.clone(), ar);
-                    let _ = tokio::time::timeout(
-                        Duration::from_secs(5),
-                        api.delete(name, &DeleteParams::default()),
-                    )
-                    .await;
-                }
-            });
-        });
-        let _ = handle.join();
-    }
 }
 
 pub fn resource(group: &str, kind: &str, plural: &str) -> ApiResource {
