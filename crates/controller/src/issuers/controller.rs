@@ -32,17 +32,7 @@ pub async fn run_issuers(ctx: Arc<Context>) {
             .map(|i| key_of(i.as_ref()))
             .collect()
     });
-    controller
-        .run(ctx.workers(), move |ctx, key| {
-            let store = store.clone();
-            async move {
-                match store.get(&key) {
-                    Some(issuer) => sync(ISSUERS, &ctx, issuer).await,
-                    None => Ok(Action::done()),
-                }
-            }
-        })
-        .await
+    run_with_store(ISSUERS, &ctx, controller, store).await
 }
 
 pub async fn run_cluster_issuers(ctx: Arc<Context>) {
@@ -65,17 +55,7 @@ pub async fn run_cluster_issuers(ctx: Arc<Context>) {
             .map(|i| key_of(i.as_ref()))
             .collect()
     });
-    controller
-        .run(ctx.workers(), move |ctx, key| {
-            let store = store.clone();
-            async move {
-                match store.get(&key) {
-                    Some(issuer) => sync(CLUSTER_ISSUERS, &ctx, issuer).await,
-                    None => Ok(Action::done()),
-                }
-            }
-        })
-        .await
+    run_with_store(CLUSTER_ISSUERS, &ctx, controller, store).await
 }
 
 fn ca_secret_name<K: api::GenericIssuer>(issuer: &K) -> Option<&str> {
@@ -88,6 +68,26 @@ fn ca_secret_name<K: api::GenericIssuer>(issuer: &K) -> Option<&str> {
 
 /// Enqueues the issuers `map(namespace, name)` returns for every Secret event, from both the
 /// owned (full) and the unowned (metadata-only) Secret caches.
+/// Runs `controller`, syncing each queued issuer from `store`; a deleted one needs nothing.
+async fn run_with_store<K: IssuerKind>(
+    name: &'static str,
+    ctx: &Context,
+    controller: Controller,
+    store: kubeclient::Store<K>,
+) {
+    controller
+        .run(ctx.workers(), move |ctx, key| {
+            let store = store.clone();
+            async move {
+                match store.get(&key) {
+                    Some(issuer) => sync(name, &ctx, issuer).await,
+                    None => Ok(Action::done()),
+                }
+            }
+        })
+        .await
+}
+
 fn watch_secrets<F>(controller: Controller, ctx: &Context, map: F) -> Controller
 where
     F: Fn(&str, &str) -> Vec<String> + Send + Sync + 'static,
