@@ -452,11 +452,17 @@ fn audit_mode(
     streaming: bool,
 ) -> Result<String, String> {
     // A watch is logged when it starts and again when it ends; the end of a predecessor's
-    // watch (its process stopping during the rollout) lands in this process's window, so
-    // only starts count.
+    // watch (its process stopping during the rollout) lands in this process's window, so a
+    // successful watch counts by its start only. A rejected one (e.g. a streaming attempt
+    // the server refused) still counts at any stage.
+    let ended = |e: &testkit::AuditEvent| {
+        e.verb == "watch"
+            && e.stage == "ResponseComplete"
+            && e.code.is_some_and(|c| (200..300).contains(&c))
+    };
     let requests: Vec<ApiRequest> = events_of(events, &user_agent(component.name()))
         .into_iter()
-        .filter(|e| e.verb == "list" || (e.verb == "watch" && e.stage != "ResponseComplete"))
+        .filter(|e| (e.verb == "list" || e.verb == "watch") && !ended(e))
         .map(ApiRequest::from_event)
         .collect();
     let ok = |r: &ApiRequest| r.code.is_some_and(|c| (200..300).contains(&c));
