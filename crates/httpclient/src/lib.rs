@@ -27,25 +27,17 @@ pub enum Error {
     Tls(#[from] rustls::Error),
     #[error("building request: {0}")]
     Request(#[from] http::Error),
-    #[error("{method} {uri}: {source}")]
+    /// `target` is "METHOD uri".
+    #[error("{target}: {source}")]
     Send {
-        method: http::Method,
-        uri: http::Uri,
+        target: String,
         #[source]
-        source: hyper_util::client::legacy::Error,
+        source: Box<hyper_util::client::legacy::Error>,
     },
-    #[error("{method} {uri}: reading response: {message}")]
-    Body {
-        method: http::Method,
-        uri: http::Uri,
-        message: String,
-    },
-    #[error("{method} {uri}: no response within {timeout:?}")]
-    Timeout {
-        method: http::Method,
-        uri: http::Uri,
-        timeout: Duration,
-    },
+    #[error("{target}: reading response: {message}")]
+    Body { target: String, message: String },
+    #[error("{target}: no response within {timeout:?}")]
+    Timeout { target: String, timeout: Duration },
     #[error("decoding JSON response (HTTP {status}): {source}")]
     Json {
         status: StatusCode,
@@ -134,7 +126,7 @@ impl HttpClient {
     /// Sends `request` and reads the whole response (any status: the caller decides what an
     /// error status means for its protocol).
     pub async fn send(&self, request: Request<Bytes>) -> Result<Response, Error> {
-        let (method, uri) = (request.method().clone(), request.uri().clone());
+        let target = format!("{} {}", request.method(), request.uri());
         let request = request.map(Full::new);
         let exchange = async {
             let response = self
@@ -142,17 +134,15 @@ impl HttpClient {
                 .request(request)
                 .await
                 .map_err(|source| Error::Send {
-                    method: method.clone(),
-                    uri: uri.clone(),
-                    source,
+                    target: target.clone(),
+                    source: Box::new(source),
                 })?;
             let (parts, body) = response.into_parts();
             let body = Limited::new(body, MAX_BODY)
                 .collect()
                 .await
                 .map_err(|e| Error::Body {
-                    method: method.clone(),
-                    uri: uri.clone(),
+                    target: target.clone(),
                     message: e.to_string(),
                 })?
                 .to_bytes();
@@ -165,8 +155,7 @@ impl HttpClient {
         match tokio::time::timeout(self.timeout, exchange).await {
             Ok(result) => result,
             Err(_) => Err(Error::Timeout {
-                method,
-                uri,
+                target,
                 timeout: self.timeout,
             }),
         }
