@@ -84,13 +84,15 @@ async fn main() -> anyhow::Result<()> {
         kubeconfig: cfg.kube_config.clone(),
         master: None,
         user_agent: format!("cert-manager-rs-cainjector/{}", env!("CARGO_PKG_VERSION")),
+        // As upstream, the cainjector has no --kube-api-qps / --kube-api-burst.
+        rate_limit: None,
     };
     let client_config = kubeclient::connect::config(&connect)
         .await
         .context("loading the Kubernetes client configuration")?;
     let apiserver_ca = apiserver_ca(&client_config)?;
     let client =
-        kubeclient::connect::client(client_config).context("connecting to the Kubernetes API")?;
+        kubeclient::connect::client(client_config, connect.rate_limit).context("connecting to the Kubernetes API")?;
 
     let settings = Settings {
         streaming: gates.enabled(WATCH_LIST_CLIENT),

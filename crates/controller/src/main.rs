@@ -16,6 +16,7 @@ use clap::Parser;
 use componentbase::cli::CommonArgs;
 use componentbase::health::{Endpoints, Health};
 use featuregates::certmanager::CONTROLLER as GATES;
+use kubeclient::ratelimit::RateLimit;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -55,13 +56,21 @@ async fn main() -> anyhow::Result<()> {
     .await?;
     componentbase::health::serve(&cfg.healthz_listen_address, probes, health.clone()).await?;
 
-    let client = kubeclient::connect::connect(&kubeclient::connect::ConnectOptions {
+    let connect = kubeclient::connect::ConnectOptions {
         kubeconfig: cfg.kube_config.clone(),
         master: Some(cfg.api_server_host.clone()).filter(|h| !h.is_empty()),
         user_agent: format!("cert-manager-rs-controller/{}", env!("CARGO_PKG_VERSION")),
-    })
-    .await
-    .context("connecting to the Kubernetes API")?;
+        rate_limit: RateLimit::from_flags(cfg.kubernetes_api_qps, cfg.kubernetes_api_burst),
+    };
+    let client_config = kubeclient::connect::config(&connect)
+        .await
+        .context("loading the Kubernetes client configuration")?;
+    // Leader election has a client (and so a token bucket) of its own, as upstream: a busy
+    // controller must not delay its Lease renewals past the renew deadline.
+    let election_client = kubeclient::connect::client(client_config.clone(), connect.rate_limit)
+        .context("connecting to the Kubernetes API")?;
+    let client = kubeclient::connect::client(client_config, connect.rate_limit)
+        .context("connecting to the Kubernetes API")?;
 
     let cfg = Arc::new(cfg);
     // The controllers stop at SIGTERM; with leader election the Lease is then released, so a
@@ -90,7 +99,7 @@ async fn main() -> anyhow::Result<()> {
         retry_period: std_duration(election.retry_period),
     };
     tokio::select! {
-        result = kubeclient::leader::run_elected(client.clone(), lease, work) => {
+        result = kubeclient::leader::run_elected(election_client, lease, work) => {
             // Controllers must not run unelected: exit and let the Pod restart (as upstream).
             result.context("leader election lost")?;
         }

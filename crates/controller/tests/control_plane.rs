@@ -511,3 +511,58 @@ async fn bad_config_files_stop_the_controller_before_any_request() -> anyhow::Re
 fn tempdir() -> std::io::Result<tempfile::TempDir> {
     tempfile::tempdir()
 }
+
+/// When the API server received each of the controller's requests, in order, with the request.
+fn request_times(cp: &ControlPlane) -> anyhow::Result<Vec<(k8s_openapi::jiff::Timestamp, String)>> {
+    let mut seen = std::collections::HashSet::new();
+    let mut times = Vec::new();
+    for e in component::events_of(&cp.audit_events()?, &ua()) {
+        // A watch is logged at ResponseStarted and again at ResponseComplete: count it once.
+        // A 429 (the server's priority and fairness) is retried by kube's client below the
+        // rate limiter: the attempt that counts is the retry.
+        if e.code != Some(429) && seen.insert((e.received.clone(), e.request_uri.clone())) {
+            times.push((e.received.parse()?, format!("{} {}", e.verb, e.request_uri)));
+        }
+    }
+    times.sort();
+    Ok(times)
+}
+
+#[tokio::test]
+async fn kube_api_qps_and_burst_throttle_requests() -> anyhow::Result<()> {
+    let Some(cp) = component::audited_control_plane(None).await? else {
+        return Ok(());
+    };
+    // One request at once, then one a second. The caches of every kind start together, so
+    // without the limit their first requests all arrive within milliseconds.
+    let c = start(
+        &cp,
+        &[
+            "--leader-elect=false",
+            "--kube-api-qps=1",
+            "--kube-api-burst=1",
+        ],
+        &[],
+    )
+    .await?;
+    let times = request_times(&cp)?;
+    // One per cache: Certificates, CertificateRequests, (Cluster)Issuers, two of Secrets, ...
+    assert!(
+        times.len() >= 6,
+        "only {} requests: {times:#?}",
+        times.len()
+    );
+    // A token bucket admits n requests in no less than (n - burst) / qps seconds. The times
+    // are the server's: the first request also waited for the TLS handshake, which shortens
+    // the span the server sees by up to a second or so on a busy machine.
+    let span = times[times.len() - 1].0.duration_since(times[0].0);
+    let least = (times.len() - 1) as f64 - 1.5;
+    assert!(
+        span.as_secs_f64() >= least,
+        "{} requests in {:.3}s with --kube-api-qps=1 --kube-api-burst=1: {times:#?}",
+        times.len(),
+        span.as_secs_f64()
+    );
+    drop(c);
+    Ok(())
+}

@@ -1,5 +1,5 @@
 //! Building the `kube::Client` every binary uses: kubeconfig or in-cluster config, a
-//! per-component User-Agent, and the request-metrics layer.
+//! per-component User-Agent, the request-metrics layer and client-side rate limiting.
 
 use std::path::PathBuf;
 
@@ -8,6 +8,7 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 
 use crate::metrics::RequestMetricsLayer;
+use crate::ratelimit::{RateLimit, RateLimitLayer};
 
 /// How to reach the API server (the `--kubeconfig` / `--master` flags).
 #[derive(Clone, Debug, Default)]
@@ -18,6 +19,8 @@ pub struct ConnectOptions {
     pub master: Option<String>,
     /// e.g. `cert-manager-rs-controller/0.1.0`, so audit logs tell the components apart.
     pub user_agent: String,
+    /// `--kube-api-qps` / `--kube-api-burst`; None: unlimited.
+    pub rate_limit: Option<RateLimit>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -67,13 +70,18 @@ pub async fn config(opts: &ConnectOptions) -> Result<Config, ConnectError> {
     Ok(config)
 }
 
-/// A client for `config` whose requests are counted in the `kubeclient_*` metrics.
-pub fn client(config: Config) -> Result<Client, ConnectError> {
-    let builder = kube::client::ClientBuilder::try_from(config)?;
-    Ok(builder.with_layer(&RequestMetricsLayer).build())
+/// A client for `config` whose requests are counted in the `kubeclient_*` metrics and, with
+/// a `rate_limit`, throttled by a token bucket of its own (each client built here has one).
+pub fn client(config: Config, rate_limit: Option<RateLimit>) -> Result<Client, ConnectError> {
+    let builder = kube::client::ClientBuilder::try_from(config)?.with_layer(&RequestMetricsLayer);
+    Ok(match rate_limit {
+        // Counted first, then throttled: the metrics time what the server took.
+        Some(limit) => builder.with_layer(&RateLimitLayer::new(limit)).build(),
+        None => builder.build(),
+    })
 }
 
 /// `config` then `client` in one step.
 pub async fn connect(opts: &ConnectOptions) -> Result<Client, ConnectError> {
-    client(config(opts).await?)
+    client(config(opts).await?, opts.rate_limit)
 }

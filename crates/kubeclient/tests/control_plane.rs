@@ -19,7 +19,7 @@ fn client(cp: &ControlPlane, agent: &str) -> kube::Client {
     config
         .headers
         .push((http::header::USER_AGENT, agent.parse().unwrap()));
-    kubeclient::connect::client(config).unwrap()
+    kubeclient::connect::client(config, None).unwrap()
 }
 
 async fn create_secrets(cp: &ControlPlane, ns: &str, n: usize, labels: &[(&str, &str)]) {

@@ -701,6 +701,7 @@ mod tests {
             user_agent: "cert-manager-rs-controller/0.1.0".into(),
             user: "admin".into(),
             code: Some(code),
+            received: String::new(),
         }
     }
 

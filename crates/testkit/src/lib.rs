@@ -400,6 +400,9 @@ pub struct AuditEvent {
     pub user: String,
     /// The HTTP status code, when the response has one.
     pub code: Option<u16>,
+    /// When the API server received the request (`requestReceivedTimestamp`, RFC 3339 with
+    /// microseconds).
+    pub received: String,
 }
 
 #[derive(Deserialize)]
@@ -417,6 +420,8 @@ struct RawAuditEvent {
     user: RawUser,
     #[serde(default)]
     response_status: Option<RawStatus>,
+    #[serde(default)]
+    request_received_timestamp: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -440,6 +445,7 @@ impl From<RawAuditEvent> for AuditEvent {
             user_agent: r.user_agent,
             user: r.user.username,
             code: r.response_status.and_then(|s| s.code),
+            received: r.request_received_timestamp,
         }
     }
 }

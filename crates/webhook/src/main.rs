@@ -64,6 +64,8 @@ async fn main() -> anyhow::Result<()> {
         kubeconfig: cfg.kube_config.clone(),
         master: Some(cfg.api_server_host.clone()).filter(|h| !h.is_empty()),
         user_agent: format!("cert-manager-rs-webhook/{}", env!("CARGO_PKG_VERSION")),
+        // As upstream, the webhook has no --kube-api-qps: it only reads (SubjectAccessReviews).
+        rate_limit: None,
     })
     .await
     .context("connecting to the Kubernetes API")?;

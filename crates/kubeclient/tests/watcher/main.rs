@@ -14,7 +14,7 @@ const TIMEOUT: Duration = Duration::from_secs(20);
 
 fn client(server: &Server) -> kube::Client {
     let config = kube::Config::new(server.url.parse().unwrap());
-    kubeclient::connect::client(config).unwrap()
+    kubeclient::connect::client(config, None).unwrap()
 }
 
 fn cfg(name: &str, streaming: bool) -> WatchConfig {
