@@ -27,6 +27,7 @@
 //! Processes never outlive the test binary (see the `process` module); `TESTKIT_KEEP_DIR=1`
 //! keeps run directories (logs, etcd data, kubeconfig) for debugging.
 
+pub mod bind9;
 pub mod cli;
 pub mod component;
 mod launch;
