@@ -7,6 +7,7 @@ use std::sync::Arc;
 use api::{Certificate, CertificateRequest, ClusterIssuer, Issuer};
 use config::controller::ControllerConfig;
 use featuregates::FeatureGates;
+use k8s_openapi::api::networking::v1::Ingress;
 use kube::Client;
 use kubeclient::gates::WATCH_LIST_CLIENT;
 use kubeclient::{Informer, Store, WatchConfig};
@@ -64,6 +65,8 @@ pub struct Caches {
     pub issuers: Informer<Issuer>,
     /// `None` with `--namespace`: cluster-scoped resources are then not watched (as upstream).
     pub cluster_issuers: Option<Informer<ClusterIssuer>>,
+    /// Only with the `ingress-shim` controller enabled: nothing else reads Ingresses.
+    pub ingresses: Option<Informer<Ingress>>,
     pub secrets: SecretCaches,
 }
 
@@ -82,6 +85,16 @@ impl Caches {
                     WatchConfig::new("clusterissuers", streaming),
                 )
             }),
+            ingresses: config
+                .enabled_controllers(gates)
+                .contains(crate::ingressshim::NAME)
+                .then(|| {
+                    Informer::spawn_with_transform(
+                        client.clone(),
+                        watch("ingresses"),
+                        crate::ingressshim::trim_cached,
+                    )
+                }),
             secrets: SecretCaches::start(client, gates, namespace),
         }
     }
@@ -102,12 +115,19 @@ impl Caches {
         self.cluster_issuers.as_ref().map(|i| i.store())
     }
 
+    pub fn ingresses(&self) -> Option<&Store<Ingress>> {
+        self.ingresses.as_ref().map(|i| i.store())
+    }
+
     pub async fn wait_until_synced(&self) {
         self.certificates.wait_until_synced().await;
         self.certificate_requests.wait_until_synced().await;
         self.issuers.wait_until_synced().await;
         if let Some(ci) = &self.cluster_issuers {
             ci.wait_until_synced().await;
+        }
+        if let Some(ing) = &self.ingresses {
+            ing.wait_until_synced().await;
         }
         self.secrets.wait_until_synced().await;
     }

@@ -25,6 +25,7 @@ pub fn spawn(name: &str, ctx: Arc<Context>) -> Option<JoinHandle<()>> {
         "certificates-readiness" => Box::pin(crate::certificates::readiness::run(ctx)),
         "certificates-revision-manager" => Box::pin(crate::certificates::revisionmanager::run(ctx)),
         "certificates-metrics" => Box::pin(crate::certificates::metrics::run(ctx)),
+        "ingress-shim" => Box::pin(crate::ingressshim::run(ctx)),
         _ => return None,
     };
     Some(tokio::spawn(run))

@@ -5,6 +5,7 @@ mod certificates;
 mod context;
 mod controllers;
 mod events;
+mod ingressshim;
 mod issuers;
 mod runtime;
 mod secrets;
