@@ -1,0 +1,8 @@
+//! The certificates suite (tests/suite/certificates.rs) again with `--feature-gates=WatchListClient=false`:
+//! every cache fills by paged LIST then WATCH, and everything must behave the same.
+
+/// Flags every controller of the suite starts with.
+const SUITE_ARGS: &[&str] = &["--feature-gates=WatchListClient=false"];
+
+#[path = "suite/certificates.rs"]
+mod suite;
