@@ -31,6 +31,7 @@ pub mod bind9;
 pub mod cli;
 pub mod component;
 mod launch;
+pub mod pebble;
 mod process;
 
 use std::fmt;
