@@ -18,6 +18,7 @@ pub fn spawn(name: &str, ctx: Arc<Context>) -> Option<JoinHandle<()>> {
             Box::pin(crate::certificaterequests::selfsigned::run(ctx))
         }
         "certificaterequests-issuer-ca" => Box::pin(crate::certificaterequests::ca::run(ctx)),
+        "certificaterequests-issuer-vault" => Box::pin(crate::certificaterequests::vault::run(ctx)),
         "certificates-trigger" => Box::pin(crate::certificates::trigger::run(ctx)),
         "certificates-key-manager" => Box::pin(crate::certificates::keymanager::run(ctx)),
         "certificates-request-manager" => Box::pin(crate::certificates::requestmanager::run(ctx)),

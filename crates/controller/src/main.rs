@@ -9,6 +9,7 @@ mod ingressshim;
 mod issuers;
 mod runtime;
 mod secrets;
+mod vault;
 
 use std::sync::Arc;
 

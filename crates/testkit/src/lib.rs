@@ -30,6 +30,7 @@
 pub mod bind9;
 pub mod cli;
 pub mod component;
+pub mod openbao;
 mod launch;
 pub mod pebble;
 mod process;

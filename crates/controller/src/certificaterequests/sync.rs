@@ -14,7 +14,7 @@ use kube::{Api, ResourceExt};
 use kubeclient::store::key_of;
 
 use super::conditions::{self, REASON_DENIED, REASON_FAILED, REASON_ISSUED, REASON_PENDING};
-use super::{PRIVATE_KEY_SECRET_ANNOTATION, ca, selfsigned};
+use super::{PRIVATE_KEY_SECRET_ANNOTATION, ca, selfsigned, vault};
 use crate::context::Context;
 use crate::events::{EventType, Recorder};
 use crate::issuers::lookup::{IssuerRef, LookupError, ResolvedIssuer};
@@ -29,6 +29,7 @@ const DENIED_MESSAGE: &str = "The CertificateRequest was denied by an approval c
 pub enum Signer {
     SelfSigned,
     Ca,
+    Vault,
 }
 
 impl Signer {
@@ -36,13 +37,16 @@ impl Signer {
         match self {
             Self::SelfSigned => "certificaterequests-issuer-selfsigned",
             Self::Ca => "certificaterequests-issuer-ca",
+            Self::Vault => "certificaterequests-issuer-vault",
         }
     }
 
     fn handles(self, t: &IssuerType<'_>) -> bool {
         matches!(
             (self, t),
-            (Self::SelfSigned, IssuerType::SelfSigned) | (Self::Ca, IssuerType::Ca { .. })
+            (Self::SelfSigned, IssuerType::SelfSigned)
+                | (Self::Ca, IssuerType::Ca { .. })
+                | (Self::Vault, IssuerType::Vault)
         )
     }
 }
@@ -315,6 +319,7 @@ async fn decide(
     let issued = match signer {
         Signer::SelfSigned => selfsigned::sign(ctx, reporter, cr, &issuer).await?,
         Signer::Ca => ca::sign(ctx, reporter, cr, &issuer).await?,
+        Signer::Vault => vault::sign(ctx, reporter, cr, &issuer).await?,
     };
     if let Some(issued) = issued {
         let status = cr.status.get_or_insert_with(Default::default);

@@ -28,7 +28,7 @@ pub async fn run_issuers(ctx: Arc<Context>) {
         by_secret
             .list_namespace(ns)
             .into_iter()
-            .filter(|i| ca_secret_name(i.as_ref()) == Some(name))
+            .filter(|i| references_secret(i.as_ref(), name))
             .map(|i| key_of(i.as_ref()))
             .collect()
     });
@@ -50,12 +50,18 @@ pub async fn run_cluster_issuers(ctx: Arc<Context>) {
             return Vec::new();
         }
         by_secret
-            .list_filtered(|i| ca_secret_name(i) == Some(name))
+            .list_filtered(|i| references_secret(i, name))
             .into_iter()
             .map(|i| key_of(i.as_ref()))
             .collect()
     });
     run_with_store(CLUSTER_ISSUERS, &ctx, controller, store).await
+}
+
+/// Whether the issuer's Setup reads Secret `name` (of its resource namespace).
+fn references_secret<K: api::GenericIssuer>(issuer: &K, name: &str) -> bool {
+    ca_secret_name(issuer) == Some(name)
+        || super::vault::referenced_secrets(issuer.issuer_config().vault.as_ref()).contains(&name)
 }
 
 fn ca_secret_name<K: api::GenericIssuer>(issuer: &K) -> Option<&str> {
@@ -121,6 +127,33 @@ async fn sync<K: IssuerKind>(
                 .get(&ctx.client, &namespace, secret_name)
                 .await?;
             setup::ca_readiness(secret.as_deref(), &namespace, secret_name)
+        }
+        IssuerType::Vault => {
+            let namespace = K::resource_namespace(&issuer, ctx);
+            let issuer_namespace = issuer.namespace();
+            let (readiness, retry) = super::vault::readiness(
+                ctx,
+                issuer.issuer_config().vault.as_ref(),
+                issuer_namespace.as_deref(),
+                &issuer.name_any(),
+                &namespace,
+            )
+            .await;
+            write_ready(controller, ctx, issuer.as_ref(), &readiness).await?;
+            // As cert-manager: a failed Setup is an event and a retry with backoff.
+            return match retry {
+                Some(err) => {
+                    let message = format!("Error initializing issuer: {err}");
+                    ctx.recorder(controller).publish(
+                        issuer.as_ref(),
+                        EventType::Warning,
+                        "ErrInitIssuer",
+                        message.clone(),
+                    );
+                    Err(anyhow::anyhow!(message))
+                }
+                None => Ok(Action::done()),
+            };
         }
         IssuerType::Unsupported(kind) => {
             tracing::debug!(controller, issuer = %issuer.name_any(), kind, "issuer type not implemented by cert-manager-rs; status left unchanged");

@@ -20,7 +20,9 @@ pub enum IssuerType<'a> {
     Ca {
         secret_name: &'a str,
     },
-    /// ACME, Vault, Venafi (or none): cert-manager-rs does not run these issuers, so it
+    /// Vault: readiness and signing need I/O (`issuers::vault`, `certificaterequests::vault`).
+    Vault,
+    /// ACME, Venafi (or none): cert-manager-rs does not run these issuers, so it
     /// neither claims they are ready nor overwrites what another controller reported.
     Unsupported(&'static str),
 }
@@ -35,7 +37,7 @@ pub fn issuer_type(config: &IssuerConfig) -> IssuerType<'_> {
     } else if config.acme.is_some() {
         IssuerType::Unsupported("acme")
     } else if config.vault.is_some() {
-        IssuerType::Unsupported("vault")
+        IssuerType::Vault
     } else if config.venafi.is_some() {
         IssuerType::Unsupported("venafi")
     } else {
