@@ -66,10 +66,14 @@ e2e-kind: ## End-to-end suite on a kind cluster (WatchList on): images, kind loa
 	set -o pipefail; CHART_TOOLS_BIN="$$(hack/install-chart-tools.sh | tail -n1)" && export CHART_TOOLS_BIN && \
 	$(E2E_SKIP) IMAGE_REGISTRY=$(IMAGE_REGISTRY) IMAGE_TAG=e2e e2e/kind.sh
 
-.PHONY: bench bench-smoke
+.PHONY: bench bench-smoke bench-issuance
 bench: ## Memory/API-load benchmark on release builds (~10 min): rewrites docs/benchmarks.md
 	$(CARGO) build --release -p controller -p cainjector -p webhook
 	$(ENVTEST) hack/bench/bench.py --out docs/benchmarks.md --bin-dir "$${CARGO_TARGET_DIR:-target}/release"
+
+bench-issuance: ## 1,000 Certificates to Ready: time and controller peak RSS; rewrites docs/benchmarks-issuance.md
+	$(CARGO) build --release -p controller
+	$(ENVTEST) hack/bench/issuance.py --out docs/benchmarks-issuance.md --bin-dir "$${CARGO_TARGET_DIR:-target}/release"
 
 bench-smoke: ## Seconds: fails if the controller peaks above 40 MiB with 100 x 1 MiB Secrets
 	$(CARGO) build -q -p controller

@@ -40,6 +40,7 @@ from pathlib import Path
 sys.dont_write_bytecode = True
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import urllib.error  # noqa: E402
 import urllib.request  # noqa: E402
 
 import lib  # noqa: E402
@@ -124,6 +125,19 @@ class ControlPlane:
     @property
     def pid(self) -> int:
         return self.apiserver.pid
+
+    def api(self, method: str, path: str, body: dict | None = None, timeout: float = 30) -> dict:
+        """One request to the API server as its admin; the decoded JSON answer."""
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(f"{self._server}{path}", data=data, method=method, headers={
+            "Authorization": f"Bearer {self._token}", "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, context=self._tls, timeout=timeout) as r:
+                return json.loads(r.read() or b"{}")
+        except urllib.error.HTTPError as e:
+            raise BenchError(f"{method} {path}: HTTP {e.code}: {e.read()[:300]!r}") from e
+        except OSError as e:
+            raise BenchError(f"{method} {path}: {e}") from e
 
     def allocated_bytes(self) -> float:
         """The API server's cumulative heap allocations (go_memstats_alloc_bytes_total)."""
