@@ -19,6 +19,8 @@ use kube::core::PartialObjectMeta;
 use kubeclient::gates::WATCH_LIST_CLIENT;
 use kubeclient::{Informer, WatchConfig, strip_managed_fields};
 
+use crate::certificates::managedfields::retain_issuing;
+
 /// The label cert-manager puts on every Secret it writes ("for attention of").
 pub const FAO_LABEL: &str = "controller.cert-manager.io/fao";
 
@@ -36,14 +38,20 @@ impl SecretCaches {
     pub fn start(client: Client, gates: &FeatureGates, namespace: Option<&str>) -> Self {
         let streaming = gates.enabled(WATCH_LIST_CLIENT);
         let config = |name: &str| WatchConfig::new(name, streaming).namespace(namespace);
+        // The issuing controller's managedFields entry stays: it tells which labels,
+        // annotations and outputs it applied earlier (certificates::managedfields).
         if !gates.enabled(SECRETS_FILTERED_CACHING) {
-            return Self::All(Informer::spawn(client, config("secrets")));
+            return Self::All(Informer::spawn_with_transform(
+                client,
+                config("secrets"),
+                retain_issuing,
+            ));
         }
         let owned = Informer::spawn_with_transform(
             client.clone(),
             config("secrets-owned").labels(format!("{FAO_LABEL}=true")),
             |s: &mut Secret| {
-                strip_managed_fields(s);
+                retain_issuing(s);
                 digest_payload(s);
             },
         );

@@ -8,6 +8,7 @@
 pub mod issuing;
 pub mod keymanager;
 pub mod keystores;
+pub mod managedfields;
 pub mod metrics;
 pub mod policy;
 pub mod postissuance;

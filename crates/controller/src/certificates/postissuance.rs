@@ -3,6 +3,7 @@
 //! annotations, secretTemplate, additionalOutputFormats, missing keystores, owner reference),
 //! re-apply the Secret with the same key pair. This never issues a new certificate.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use api::Certificate;
@@ -11,6 +12,7 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Patch, PatchParams};
 use kube::{Api, ResourceExt};
 
+use super::managedfields::{Owned, is_cert_manager_key};
 use super::{CA_CRT, TLS_CRT, TLS_KEY, issuing, keystores, policy, spec};
 use crate::context::Context;
 use crate::secrets::{FAO_LABEL, value_matches};
@@ -92,6 +94,84 @@ pub fn drift(
     }
     if ctx.config.enable_certificate_owner_ref && !spec::owned_by(&secret.metadata, crt) {
         return Some("owner reference to the Certificate missing".into());
+    }
+    leftovers(ctx, crt, secret, cert, &wanted)
+}
+
+/// What the issuing controller applied to the Secret earlier but the Certificate no longer
+/// asks for (cert-manager's `*ManagedFieldsMismatch` checks): a secretTemplate label or
+/// annotation, a certificate-details annotation, an additional output format, a keystore, the
+/// owner reference after `--enable-certificate-owner-ref` was turned off. Re-applying removes
+/// them. `wanted_keystores` are the keystore keys the spec asks for.
+fn leftovers(
+    ctx: &Context,
+    crt: &Certificate,
+    secret: &Secret,
+    cert: &pki::ParsedCertificate,
+    wanted_keystores: &[&str],
+) -> Option<String> {
+    let owned = Owned::of(secret);
+    let template = crt.spec.secret_template.clone().unwrap_or_default();
+    let wanted_labels: BTreeSet<String> = template.labels.unwrap_or_default().into_keys().collect();
+    let extra: Vec<&String> = owned
+        .labels
+        .iter()
+        .filter(|k| !is_cert_manager_key(k) && !wanted_labels.contains(*k))
+        .collect();
+    if !extra.is_empty() {
+        return Some(format!("Secret has these extra Labels: {extra:?}"));
+    }
+    let mut wanted_annotations: BTreeSet<String> = template
+        .annotations
+        .unwrap_or_default()
+        .into_keys()
+        .collect();
+    wanted_annotations.extend(issuing::secret_annotations(crt, cert).into_keys());
+    let extra: Vec<&String> = owned.annotations.difference(&wanted_annotations).collect();
+    if !extra.is_empty() {
+        return Some(format!("Secret has these extra Annotations: {extra:?}"));
+    }
+    let formats: Vec<&str> = crt
+        .spec
+        .additional_output_formats
+        .iter()
+        .flatten()
+        .filter_map(|f| match f.format_type {
+            CertificateOutputFormatType::CombinedPem => Some("tls-combined.pem"),
+            CertificateOutputFormatType::Der => Some("key.der"),
+            _ => None,
+        })
+        .collect();
+    if ["tls-combined.pem", "key.der"]
+        .iter()
+        .any(|k| owned.data.contains(*k) && !formats.contains(k))
+    {
+        return Some(
+            "Certificate's AdditionalOutputFormats doesn't match Secret ManagedFields".into(),
+        );
+    }
+    let keystores = [
+        keystores::PKCS12_KEYSTORE,
+        keystores::PKCS12_TRUSTSTORE,
+        keystores::JKS_KEYSTORE,
+        keystores::JKS_TRUSTSTORE,
+    ];
+    let store_wanted = |k: &str| {
+        let family = if k.ends_with(".p12") { ".p12" } else { ".jks" };
+        wanted_keystores.iter().any(|w| w.ends_with(family))
+    };
+    if let Some(k) = keystores
+        .iter()
+        .find(|k| owned.data.contains(**k) && !store_wanted(k))
+    {
+        return Some(format!("keystore {k} no longer requested"));
+    }
+    let uid = crt.uid().unwrap_or_default();
+    if !ctx.config.enable_certificate_owner_ref && owned.owner_uids.contains(&uid) {
+        return Some(
+            "unexpected managed Secret Owner Reference field on Secret --enable-certificate-owner-ref=false"
+                .into(),
+        );
     }
     None
 }

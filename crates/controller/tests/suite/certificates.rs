@@ -1118,3 +1118,81 @@ async fn namespace_scoped_controller_leaves_other_namespaces_alone() -> anyhow::
     assert!(out_secrets.get_opt("scoped-tls").await?.is_none());
     Ok(())
 }
+
+#[tokio::test]
+async fn metadata_and_outputs_dropped_from_the_spec_leave_the_secret() -> anyhow::Result<()> {
+    let cp = ControlPlane::shared().await?;
+    let _controller = start(cp).await?;
+    let ns = cp.namespace("certs-drift").await?;
+    let ns = ns.name();
+    self_signed_issuer(&Api::namespaced(cp.client(), ns)).await?;
+    let certs: Api<Certificate> = Api::namespaced(cp.client(), ns);
+    let secrets: Api<Secret> = Api::namespaced(cp.client(), ns);
+    create(
+        &certs,
+        certificate(
+            "drift",
+            json!({
+                "dnsNames": ["drift.example.com"], "secretName": "drift-tls",
+                "privateKey": {"algorithm": "ECDSA"},
+                "issuerRef": {"name": "selfsigned"},
+                "secretTemplate": {"labels": {"app": "web", "tier": "gold"},
+                                   "annotations": {"team": "a"}},
+                "additionalOutputFormats": [{"type": "CombinedPEM"}],
+            }),
+        ),
+    )
+    .await?;
+    wait_ready(&certs, "drift", 1).await?;
+    // Someone else's label: not the controller's to remove.
+    secrets
+        .patch(
+            "drift-tls",
+            &kube::api::PatchParams::apply("someone-else"),
+            &kube::api::Patch::Apply(json!({
+                "apiVersion": "v1", "kind": "Secret",
+                "metadata": {"name": "drift-tls", "labels": {"owner": "ops"}},
+            })),
+        )
+        .await?;
+    let before = secrets.get("drift-tls").await?;
+    assert!(
+        before
+            .data
+            .as_ref()
+            .unwrap()
+            .contains_key("tls-combined.pem")
+    );
+
+    // Drop a label, the annotation and the output format from the spec.
+    let mut crt = certs.get("drift").await?;
+    crt.spec.secret_template = Some(serde_json::from_value(json!({"labels": {"app": "web"}}))?);
+    crt.spec.additional_output_formats = None;
+    certs.replace("drift", &PostParams::default(), &crt).await?;
+    let after = component::eventually("dropped fields removed from the Secret", WAIT, async || {
+        let s = secrets.get("drift-tls").await.map_err(|e| e.to_string())?;
+        let has_data = s
+            .data
+            .as_ref()
+            .is_some_and(|d| d.contains_key("tls-combined.pem"));
+        if s.labels().contains_key("tier") || s.annotations().contains_key("team") || has_data {
+            return Err(format!(
+                "labels {:?}, annotations {:?}, combined {has_data}",
+                s.labels(),
+                s.annotations()
+            ));
+        }
+        Ok(s)
+    })
+    .await?;
+    assert_eq!(after.labels().get("app").map(String::as_str), Some("web"));
+    assert_eq!(after.labels().get("owner").map(String::as_str), Some("ops"));
+    assert_eq!(
+        serial(&after),
+        serial(&before),
+        "the certificate was re-issued"
+    );
+    assert_eq!(data(&after, "tls.key"), data(&before, "tls.key"));
+    assert_eq!(certs.get("drift").await?.status.unwrap().revision, Some(1));
+    Ok(())
+}
