@@ -21,6 +21,10 @@ use kubeclient::{Informer, WatchConfig, strip_managed_fields};
 
 use crate::certificates::managedfields::retain_issuing;
 
+/// About how much one page of a paged Secret LIST may hold (WatchListClient off, or a server
+/// without streaming lists): a few MiB, instead of 500 Secrets of up to 1 MiB each.
+const SECRET_PAGE_BYTES: usize = 4 * 1024 * 1024;
+
 /// The label cert-manager puts on every Secret it writes ("for attention of").
 pub const FAO_LABEL: &str = "controller.cert-manager.io/fao";
 
@@ -38,18 +42,20 @@ impl SecretCaches {
     pub fn start(client: Client, gates: &FeatureGates, namespace: Option<&str>) -> Self {
         let streaming = gates.enabled(WATCH_LIST_CLIENT);
         let config = |name: &str| WatchConfig::new(name, streaming).namespace(namespace);
+        // Full Secrets can be 1 MiB each: paged LISTs are sized by bytes, not 500 objects.
+        let full = |name: &str| config(name).page_bytes(SECRET_PAGE_BYTES);
         // The issuing controller's managedFields entry stays: it tells which labels,
         // annotations and outputs it applied earlier (certificates::managedfields).
         if !gates.enabled(SECRETS_FILTERED_CACHING) {
             return Self::All(Informer::spawn_with_transform(
                 client,
-                config("secrets"),
+                full("secrets"),
                 retain_issuing,
             ));
         }
         let owned = Informer::spawn_with_transform(
             client.clone(),
-            config("secrets-owned").labels(format!("{FAO_LABEL}=true")),
+            full("secrets-owned").labels(format!("{FAO_LABEL}=true")),
             |s: &mut Secret| {
                 retain_issuing(s);
                 digest_payload(s);

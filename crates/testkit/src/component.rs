@@ -528,11 +528,12 @@ impl ApiRequest {
             && self.param("resourceVersion").is_none()
     }
 
-    /// The first page of a paged list: `limit=500`, no resourceVersion (a consistent read),
-    /// no continue token.
+    /// The first page of a paged list: a `limit` (500, or fewer when sized by bytes), no
+    /// resourceVersion (a consistent read), no continue token.
     pub fn is_first_page(&self) -> bool {
+        // The limit is client-go's 500, or smaller for caches that size pages by bytes.
         self.verb == "list"
-            && self.param("limit") == Some("500")
+            && self.param("limit").is_some()
             && self.param("resourceVersion").is_none()
             && self.param("continue").is_none()
     }

@@ -49,8 +49,14 @@ pub struct WatchConfig {
     pub field_selector: Option<String>,
     /// Use streaming lists (the `WatchListClient` gate).
     pub streaming: bool,
-    /// Page size of the LIST fallback (client-go's pager default).
+    /// Page size of the LIST fallback (client-go's pager default), or the largest page when
+    /// pages are sized by bytes.
     pub page_size: u32,
+    /// Size LIST pages by bytes instead: start with [`FIRST_SIZED_PAGE`] objects, then ask for
+    /// as many as make about this many bytes at the average size seen so far. For full
+    /// objects whose size varies a lot (Secrets: 1 KiB to 1 MiB), so that one page of 500 large
+    /// objects is never held in memory at once.
+    pub page_bytes: Option<usize>,
     /// During a streaming list: how long the server may stay silent before the end bookmark
     /// before we conclude it does not support streaming lists.
     pub initial_events_idle_timeout: Duration,
@@ -69,6 +75,7 @@ impl WatchConfig {
             field_selector: None,
             streaming,
             page_size: 500,
+            page_bytes: None,
             initial_events_idle_timeout: Duration::from_secs(60),
             watch_timeout_secs: (240, 290),
             min_backoff: Duration::from_millis(800),
@@ -90,7 +97,29 @@ impl WatchConfig {
         self.field_selector = Some(selector.into());
         self
     }
+
+    /// Size paged LISTs by bytes (see [`WatchConfig::page_bytes`]).
+    pub fn page_bytes(mut self, bytes: usize) -> Self {
+        self.page_bytes = Some(bytes);
+        self
+    }
+
+    /// The `limit` of the next LIST page, after pages that brought `seen_bytes` for
+    /// `seen_objects` so far.
+    fn next_page_limit(&self, seen_objects: usize, seen_bytes: usize) -> u32 {
+        let Some(target) = self.page_bytes else {
+            return self.page_size;
+        };
+        if seen_objects == 0 {
+            return FIRST_SIZED_PAGE.min(self.page_size);
+        }
+        let average = (seen_bytes / seen_objects).max(1);
+        ((target / average) as u32).clamp(1, self.page_size)
+    }
 }
+
+/// The first page of a LIST sized by bytes: small enough to be harmless at 1 MiB per object.
+pub const FIRST_SIZED_PAGE: u32 = 4;
 
 /// Why the current list or watch stopped.
 #[derive(Debug)]
@@ -246,8 +275,12 @@ where
         self.epoch += 1;
         let started = Instant::now();
         let mut continue_token: Option<String> = None;
+        let (mut seen_objects, mut seen_bytes) = (0, 0);
         loop {
-            let limit = self.cfg.page_size.to_string();
+            let limit = self
+                .cfg
+                .next_page_limit(seen_objects, seen_bytes)
+                .to_string();
             let url = match &continue_token {
                 Some(token) => self.url(&[("limit", &limit), ("continue", token)]),
                 None => self.url(&[("limit", &limit)]),
@@ -269,11 +302,15 @@ where
             let epoch = self.epoch;
             let store = &self.store;
             let transform = &self.transform;
+            let mut objects = 0;
             let meta = decode_list::<K, _>(&body, |mut obj| {
+                objects += 1;
                 transform(&mut obj);
                 store.apply(obj, epoch);
             })
             .map_err(|e| Interrupt::Transient(format!("decoding list page: {e}")))?;
+            seen_objects += objects;
+            seen_bytes += body.len();
             drop(body);
             match meta.continue_token.filter(|t| !t.is_empty()) {
                 Some(token) => continue_token = Some(token),

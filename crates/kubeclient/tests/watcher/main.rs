@@ -109,6 +109,40 @@ async fn streaming_list_is_one_watch_and_syncs_at_end_bookmark() {
 }
 
 #[tokio::test]
+async fn pages_sized_by_bytes_start_small_then_follow_the_object_size() {
+    let server = Fake::start(Faults::default()).await;
+    // ~20 KiB objects, pages of about 100 KiB: 4 first (FIRST_SIZED_PAGE), then about 5.
+    let big = "x".repeat(20 * 1024);
+    for i in 0..40 {
+        server.fake.put(&format!("cm{i:04}"), &big, true);
+    }
+    let inf =
+        Informer::<ConfigMap>::spawn(client(&server), cfg("sized", false).page_bytes(100 * 1024));
+    synced(&inf).await;
+    assert_eq!(inf.store().len(), 40);
+    let reqs = server.fake.requests();
+    let limits: Vec<u32> = reqs
+        .iter()
+        .filter(|r| is_list(r))
+        .map(|r| param(r, "limit").unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(
+        limits[0],
+        kubeclient::watcher::FIRST_SIZED_PAGE,
+        "{limits:?}"
+    );
+    assert!(
+        limits[1..].iter().all(|l| (4..=5).contains(l)),
+        "later pages hold about 100 KiB: {limits:?}"
+    );
+    assert_eq!(
+        limits.len(),
+        1 + (40 - limits[0] as usize).div_ceil(limits[1] as usize),
+        "{limits:?}"
+    );
+}
+
+#[tokio::test]
 async fn gate_off_pages_with_limit_500_then_watches_from_list_rv() {
     let server = Fake::start(Faults::default()).await;
     for i in 0..1201 {
