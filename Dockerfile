@@ -3,7 +3,7 @@
 # One Dockerfile for every cert-manager-rs binary; BINARY picks which:
 #
 #   docker build --build-arg BINARY=controller -t ghcr.io/cert-manager-rs/controller:dev .
-#   (BINARY=cainjector, webhook, and acmesolver once its crate exists; `make images` builds all)
+#   (BINARY=cainjector, webhook or acmesolver; `make images` builds all four)
 #
 # The binary is linked statically against musl and copied onto distroless/static, which has no
 # libc, shell or package manager: only CA certificates (the controller talks HTTPS to ACME and

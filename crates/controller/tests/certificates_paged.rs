@@ -4,5 +4,7 @@
 /// Flags every controller of the suite starts with.
 const SUITE_ARGS: &[&str] = &["--feature-gates=WatchListClient=false"];
 
+mod common;
+
 #[path = "suite/certificates.rs"]
 mod suite;

@@ -4,5 +4,7 @@
 /// Flags every controller of the suite starts with.
 const SUITE_ARGS: &[&str] = &[];
 
+mod common;
+
 #[path = "suite/issuers.rs"]
 mod suite;

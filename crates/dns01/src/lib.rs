@@ -33,7 +33,7 @@ pub use nameserver::{
     DNS_PORT, FALLBACK_NAMESERVERS, HostPort, parse_nameserver, parse_recursive_nameserver,
     recursive_nameservers, system_nameservers,
 };
-pub use query::{find_zone_by_fqdn, lookup_txt};
+pub use query::{find_zone_by_fqdn, lookup_ip, lookup_txt};
 pub use rfc2136::{Rfc2136, TXT_TTL};
 pub use selfcheck::SelfCheck;
 pub use transport::{DEFAULT_TIMEOUT, Protocol};

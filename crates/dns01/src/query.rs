@@ -2,7 +2,7 @@
 //! nameservers (first that answers wins), the zone apex by walking up SOA queries, CNAME
 //! chains, a zone's NS names, and the TXT check at a list of servers.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use hickory_proto::op::{Edns, Message, Query, ResponseCode};
@@ -257,4 +257,37 @@ pub async fn lookup_txt(
             tsig_error: None,
         }),
     }
+}
+
+/// The IPv4 then IPv6 addresses of `host` according to `nameservers` (the first that
+/// answers); empty when it has none. For the HTTP-01 reachability check through
+/// `--acme-http01-solver-nameservers`. A recursive answer may start with a CNAME chain; the
+/// addresses are at its end.
+pub async fn lookup_ip(
+    host: &str,
+    nameservers: &[SocketAddr],
+    timeout: Duration,
+) -> Result<Vec<IpAddr>> {
+    let name = parse_fqdn(host)?;
+    let mut addresses = Vec::new();
+    for rtype in [RecordType::A, RecordType::AAAA] {
+        let (server, resp) = query(&name, rtype, nameservers, timeout).await?;
+        match resp.metadata.response_code {
+            ResponseCode::NoError | ResponseCode::NXDomain => {}
+            other => {
+                return Err(Error::Rcode {
+                    what: format!("{rtype} query for {name}"),
+                    server,
+                    rcode: rcode_name(other),
+                    tsig_error: None,
+                });
+            }
+        }
+        addresses.extend(resp.answers.iter().filter_map(|r| match &r.data {
+            RData::A(a) => Some(IpAddr::V4(a.0)),
+            RData::AAAA(a) => Some(IpAddr::V6(a.0)),
+            _ => None,
+        }));
+    }
+    Ok(addresses)
 }

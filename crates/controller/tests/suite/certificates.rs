@@ -10,11 +10,13 @@ use std::time::Duration;
 
 use api::{Certificate, CertificateRequest, ClusterIssuer, Issuer};
 use k8s_openapi::api::core::v1::Secret;
+use kube::ResourceExt;
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
-use kube::{Resource, ResourceExt};
 use serde_json::{Value, json};
 use testkit::ControlPlane;
 use testkit::component::{self, Component};
+
+use crate::common::{create, data, openssl_verify, requests_of};
 
 const BIN: &str = env!("CARGO_BIN_EXE_controller");
 const READY: Duration = Duration::from_secs(60);
@@ -47,15 +49,6 @@ async fn launch(cp: &ControlPlane, args: &[&str]) -> anyhow::Result<(Component, 
     // With leader election a standby is ready too (it waits for the Lease).
     c.wait_ready(healthz, READY).await?;
     Ok((c, metrics))
-}
-
-async fn create<K>(api: &Api<K>, obj: Value) -> anyhow::Result<K>
-where
-    K: Resource + Clone + serde::de::DeserializeOwned + serde::Serialize + std::fmt::Debug,
-{
-    Ok(api
-        .create(&PostParams::default(), &serde_json::from_value(obj)?)
-        .await?)
 }
 
 /// The Issuer `selfsigned` (a SelfSigned issuer) through `issuers`.
@@ -120,44 +113,6 @@ async fn wait_ready(
     .await?)
 }
 
-fn data(secret: &Secret, key: &str) -> String {
-    let bytes = secret
-        .data
-        .as_ref()
-        .and_then(|d| d.get(key))
-        .map(|b| b.0.clone())
-        .unwrap_or_default();
-    String::from_utf8(bytes).unwrap()
-}
-
-/// `openssl verify` of `leaf` against `root`, then `openssl x509 -text` of it.
-fn openssl_verify(leaf: &str, root: &str) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let (l, r) = (dir.path().join("leaf.pem"), dir.path().join("root.pem"));
-    std::fs::write(&l, leaf).unwrap();
-    std::fs::write(&r, root).unwrap();
-    let out = Command::new("openssl")
-        .arg("verify")
-        .arg("-CAfile")
-        .arg(&r)
-        .arg(&l)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "openssl verify: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = Command::new("openssl")
-        .args(["x509", "-noout", "-text", "-in"])
-        .arg(&l)
-        .output()
-        .unwrap();
-    assert!(text.status.success());
-    String::from_utf8(text.stdout).unwrap()
-}
-
 /// The key in `tls.key` belongs to the certificate in `tls.crt` (checked by openssl).
 fn assert_key_matches(secret: &Secret) {
     let dir = tempfile::tempdir().unwrap();
@@ -204,24 +159,6 @@ fn assert_openssl_reads(secret: &Secret, key: &str, args: &[&str]) {
         "openssl {args:?} {key}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-async fn requests_of(
-    api: &Api<CertificateRequest>,
-    crt: &str,
-) -> anyhow::Result<Vec<CertificateRequest>> {
-    Ok(api
-        .list(&ListParams::default())
-        .await?
-        .items
-        .into_iter()
-        .filter(|cr| {
-            cr.annotations()
-                .get("cert-manager.io/certificate-name")
-                .map(String::as_str)
-                == Some(crt)
-        })
-        .collect())
 }
 
 #[tokio::test]

@@ -4,18 +4,19 @@
 //! verifier independent of ours.
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use api::{CertificateRequest, ClusterIssuer, Issuer};
 use k8s_openapi::api::core::v1::Secret;
 use kube::Resource;
-use kube::api::{Api, Patch, PatchParams, PostParams};
+use kube::api::{Api, Patch, PatchParams};
 use kube::core::NamespaceResourceScope;
 use pki::{CsrSpec, EcCurve, KeyEncoding, KeyType, PrivateKey, Subject};
 use serde_json::json;
 use testkit::ControlPlane;
 use testkit::component::{self, Component};
+
+use crate::common::{condition, create, openssl_verify, wait_condition};
 
 const BIN: &str = env!("CARGO_BIN_EXE_controller");
 const READY: Duration = Duration::from_secs(60);
@@ -92,90 +93,10 @@ fn request(
     .unwrap()
 }
 
-async fn create<K>(api: &Api<K>, obj: &K) -> anyhow::Result<K>
-where
-    K: Resource + Clone + serde::de::DeserializeOwned + serde::Serialize + std::fmt::Debug,
-{
-    Ok(api.create(&PostParams::default(), obj).await?)
-}
-
-/// The condition `type` of `obj` as `(status, reason, message)`.
-fn condition(obj: &serde_json::Value, t: &str) -> Option<(String, String, String)> {
-    obj["status"]["conditions"]
-        .as_array()?
-        .iter()
-        .find(|c| c["type"] == t)
-        .map(|c| {
-            let s = |k: &str| c[k].as_str().unwrap_or_default().to_owned();
-            (s("status"), s("reason"), s("message"))
-        })
-}
-
-/// Waits until `obj`'s condition `t` has `status` and `reason`; returns the object as JSON.
-async fn wait_condition<K>(
-    api: &Api<K>,
-    name: &str,
-    t: &str,
-    status: &str,
-    reason: &str,
-) -> anyhow::Result<serde_json::Value>
-where
-    K: Resource<DynamicType = ()>
-        + Clone
-        + serde::de::DeserializeOwned
-        + serde::Serialize
-        + std::fmt::Debug,
-{
-    let what = format!("{} {name} {t}={status}/{reason}", K::kind(&()));
-    Ok(component::eventually(&what, WAIT, async || {
-        let obj = api.get(name).await.map_err(|e| e.to_string())?;
-        let value = serde_json::to_value(&obj).map_err(|e| e.to_string())?;
-        match condition(&value, t) {
-            Some((s, r, _)) if s == status && r == reason => Ok(value),
-            other => Err(format!("condition is {other:?}")),
-        }
-    })
-    .await?)
-}
-
 fn status_pem(cr: &serde_json::Value, field: &str) -> String {
     let bytes: k8s_openapi::ByteString = serde_json::from_value(cr["status"][field].clone())
         .unwrap_or_else(|e| panic!("status.{field}: {e}"));
     String::from_utf8(bytes.0).unwrap()
-}
-
-/// `openssl verify` of `leaf` (first certificate of `chain`, the rest as untrusted
-/// intermediates) against `root`; also prints the leaf so its fields can be asserted.
-fn openssl_verify(chain: &str, root: &str) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let blocks: Vec<&str> = chain
-        .split_inclusive("-----END CERTIFICATE-----\n")
-        .collect();
-    let leaf = dir.path().join("leaf.pem");
-    let untrusted = dir.path().join("untrusted.pem");
-    let ca = dir.path().join("ca.pem");
-    std::fs::write(&leaf, blocks[0]).unwrap();
-    std::fs::write(&untrusted, blocks[1..].concat()).unwrap();
-    std::fs::write(&ca, root).unwrap();
-    let mut verify = Command::new("openssl");
-    verify.arg("verify").arg("-CAfile").arg(&ca);
-    if blocks.len() > 1 {
-        verify.arg("-untrusted").arg(&untrusted);
-    }
-    let out = verify.arg(&leaf).output().unwrap();
-    assert!(
-        out.status.success(),
-        "openssl verify failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = Command::new("openssl")
-        .args(["x509", "-noout", "-text", "-nameopt", "RFC2253", "-in"])
-        .arg(&leaf)
-        .output()
-        .unwrap();
-    assert!(text.status.success());
-    String::from_utf8(text.stdout).unwrap()
 }
 
 fn namespaced<K: Resource<Scope = NamespaceResourceScope>>(cp: &ControlPlane, ns: &str) -> Api<K>
@@ -196,10 +117,10 @@ async fn self_signed_cluster_issuer_issues_and_other_requests_wait_or_fail() -> 
     let issuer_name = format!("selfsigned-{ns}");
     create(
         &issuers,
-        &serde_json::from_value(json!({
+        json!({
             "apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer",
             "metadata": {"name": issuer_name}, "spec": {"selfSigned": {}},
-        }))?,
+        }),
     )
     .await?;
     wait_condition(&issuers, &issuer_name, "Ready", "True", "IsReady").await?;
@@ -375,10 +296,10 @@ async fn ca_issuer_signs_once_its_secret_holds_a_ca() -> anyhow::Result<()> {
     // The Secret does not exist yet: not ready, with a reason naming it.
     create(
         &issuers,
-        &serde_json::from_value(json!({
+        json!({
             "apiVersion": "cert-manager.io/v1", "kind": "Issuer",
             "metadata": {"name": "ca"}, "spec": {"ca": {"secretName": "ca-key-pair"}},
-        }))?,
+        }),
     )
     .await?;
     let issuer = wait_condition(&issuers, "ca", "Ready", "False", "ErrGetKeyPair").await?;
@@ -447,10 +368,10 @@ async fn ca_issuer_signs_once_its_secret_holds_a_ca() -> anyhow::Result<()> {
     create(&crn_secrets, &secret).await?;
     create(
         &cluster_issuers,
-        &serde_json::from_value(json!({
+        json!({
             "apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer",
             "metadata": {"name": secret_name}, "spec": {"ca": {"secretName": secret_name}},
-        }))?,
+        }),
     )
     .await?;
     wait_condition(
@@ -470,10 +391,10 @@ async fn ca_issuer_signs_once_its_secret_holds_a_ca() -> anyhow::Result<()> {
     create(&secrets, &leaf_secret).await?;
     create(
         &issuers,
-        &serde_json::from_value(json!({
+        json!({
             "apiVersion": "cert-manager.io/v1", "kind": "Issuer",
             "metadata": {"name": "leaf-as-ca"}, "spec": {"ca": {"secretName": "not-a-ca"}},
-        }))?,
+        }),
     )
     .await?;
     let issuer = wait_condition(
