@@ -45,8 +45,7 @@ chart-test: ## Lint, render and validate the Helm chart (helm + validators cache
 DOCKER ?= docker
 IMAGE_REGISTRY ?= ghcr.io/cert-manager-rs
 IMAGE_TAG ?= $(shell sed -n 's/^appVersion: *//p' charts/cert-manager-rs/Chart.yaml)
-# acmesolver joins once its crate exists.
-IMAGES ?= controller cainjector webhook $(if $(wildcard crates/acmesolver/Cargo.toml),acmesolver)
+IMAGES ?= controller cainjector webhook acmesolver
 # Checks of features still being built, reported as SKIP (remove a switch when its feature lands).
 E2E_SKIP ?=
 
