@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use api::{Certificate, CertificateRequest, ClusterIssuer, Issuer};
+use api::{Certificate, CertificateRequest, Challenge, ClusterIssuer, Issuer, Order};
 use config::controller::ControllerConfig;
 use featuregates::FeatureGates;
 use k8s_openapi::api::networking::v1::Ingress;
@@ -68,6 +68,8 @@ pub struct Caches {
     /// Only with the `ingress-shim` controller enabled: nothing else reads Ingresses.
     pub ingresses: Option<Informer<Ingress>>,
     pub secrets: SecretCaches,
+    pub orders: Informer<Order>,
+    pub challenges: Informer<Challenge>,
 }
 
 impl Caches {
@@ -95,6 +97,8 @@ impl Caches {
                         crate::ingressshim::trim_cached,
                     )
                 }),
+            orders: Informer::spawn(client.clone(), watch("orders")),
+            challenges: Informer::spawn(client.clone(), watch("challenges")),
             secrets: SecretCaches::start(client, gates, namespace),
         }
     }
@@ -119,6 +123,14 @@ impl Caches {
         self.ingresses.as_ref().map(|i| i.store())
     }
 
+    pub fn orders(&self) -> &Store<Order> {
+        self.orders.store()
+    }
+
+    pub fn challenges(&self) -> &Store<Challenge> {
+        self.challenges.store()
+    }
+
     pub async fn wait_until_synced(&self) {
         self.certificates.wait_until_synced().await;
         self.certificate_requests.wait_until_synced().await;
@@ -129,6 +141,8 @@ impl Caches {
         if let Some(ing) = &self.ingresses {
             ing.wait_until_synced().await;
         }
+        self.orders.wait_until_synced().await;
+        self.challenges.wait_until_synced().await;
         self.secrets.wait_until_synced().await;
     }
 }

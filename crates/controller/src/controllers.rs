@@ -19,6 +19,9 @@ pub fn spawn(name: &str, ctx: Arc<Context>) -> Option<JoinHandle<()>> {
         }
         "certificaterequests-issuer-ca" => Box::pin(crate::certificaterequests::ca::run(ctx)),
         "certificaterequests-issuer-vault" => Box::pin(crate::certificaterequests::vault::run(ctx)),
+        "certificaterequests-issuer-acme" => Box::pin(crate::certificaterequests::acme::run(ctx)),
+        "orders" => Box::pin(crate::acme::orders::run(ctx)),
+        "challenges" => Box::pin(crate::acme::challenges::run(ctx)),
         "certificates-trigger" => Box::pin(crate::certificates::trigger::run(ctx)),
         "certificates-key-manager" => Box::pin(crate::certificates::keymanager::run(ctx)),
         "certificates-request-manager" => Box::pin(crate::certificates::requestmanager::run(ctx)),

@@ -1,5 +1,6 @@
 //! cert-manager-rs controller: issues and renews certificates.
 
+mod acme;
 mod certificaterequests;
 mod certificates;
 mod context;

@@ -9,11 +9,14 @@ use std::time::Duration;
 use api::{Certificate, ClusterIssuer};
 use k8s_openapi::api::core::v1::{Event, Secret};
 use k8s_openapi::api::networking::v1::Ingress;
-use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
-use kube::{Resource, ResourceExt};
+use kube::api::{Api, ListParams, Patch, PatchParams};
+use kube::ResourceExt;
 use serde_json::{Value, json};
 use testkit::ControlPlane;
 use testkit::component::{self, CacheRequests, Component};
+
+mod common;
+use common::create;
 
 const BIN: &str = env!("CARGO_BIN_EXE_controller");
 const READY: Duration = Duration::from_secs(60);
@@ -50,13 +53,6 @@ fn ingress(name: &str, annotations: Value, tls: Value) -> anyhow::Result<Ingress
             "tls": tls,
         },
     }))?)
-}
-
-async fn create<K>(api: &Api<K>, obj: &K) -> anyhow::Result<K>
-where
-    K: Resource + Clone + serde::de::DeserializeOwned + serde::Serialize + std::fmt::Debug,
-{
-    Ok(api.create(&PostParams::default(), obj).await?)
 }
 
 async fn merge_patch(api: &Api<Ingress>, name: &str, patch: Value) -> anyhow::Result<Ingress> {
@@ -168,10 +164,10 @@ async fn cluster_issuer_certificates_are_issued_and_follow_the_ingress() -> anyh
     let cluster_issuers: Api<ClusterIssuer> = Api::all(cp.client());
     create(
         &cluster_issuers,
-        &serde_json::from_value(json!({
+        json!({
             "apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer",
             "metadata": {"name": issuer}, "spec": {"selfSigned": {}},
-        }))?,
+        }),
     )
     .await?;
     let ingresses: Api<Ingress> = Api::namespaced(cp.client(), ns);
@@ -475,11 +471,11 @@ async fn bad_input_is_reported_and_foreign_certificates_are_left_alone() -> anyh
     // A Certificate made by someone else, named like a TLS entry's Secret.
     let foreign = create(
         &certificates,
-        &serde_json::from_value(json!({
+        json!({
             "apiVersion": "cert-manager.io/v1", "kind": "Certificate",
             "metadata": {"name": "taken-tls"},
             "spec": {"secretName": "taken-tls", "dnsNames": ["mine.example"], "issuerRef": {"name": "mine"}},
-        }))?,
+        }),
     )
     .await?;
 

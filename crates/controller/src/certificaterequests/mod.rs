@@ -1,6 +1,7 @@
-//! CertificateRequest controllers: the built-in approver and the signers of the SelfSigned, CA
-//! and Vault issuers (cert-manager's `certificaterequests-*` controllers).
+//! CertificateRequest controllers: the built-in approver and the signers of the SelfSigned, CA,
+//! Vault and ACME issuers (cert-manager's `certificaterequests-*` controllers).
 
+pub mod acme;
 pub mod approver;
 pub mod ca;
 pub mod conditions;

@@ -14,7 +14,7 @@ use kube::{Api, ResourceExt};
 use kubeclient::store::key_of;
 
 use super::conditions::{self, REASON_DENIED, REASON_FAILED, REASON_ISSUED, REASON_PENDING};
-use super::{PRIVATE_KEY_SECRET_ANNOTATION, ca, selfsigned, vault};
+use super::{PRIVATE_KEY_SECRET_ANNOTATION, acme, ca, selfsigned, vault};
 use crate::context::Context;
 use crate::events::{EventType, Recorder};
 use crate::issuers::lookup::{IssuerRef, LookupError, ResolvedIssuer};
@@ -30,6 +30,7 @@ pub enum Signer {
     SelfSigned,
     Ca,
     Vault,
+    Acme,
 }
 
 impl Signer {
@@ -38,6 +39,7 @@ impl Signer {
             Self::SelfSigned => "certificaterequests-issuer-selfsigned",
             Self::Ca => "certificaterequests-issuer-ca",
             Self::Vault => "certificaterequests-issuer-vault",
+            Self::Acme => "certificaterequests-issuer-acme",
         }
     }
 
@@ -47,6 +49,7 @@ impl Signer {
             (Self::SelfSigned, IssuerType::SelfSigned)
                 | (Self::Ca, IssuerType::Ca { .. })
                 | (Self::Vault, IssuerType::Vault)
+                | (Self::Acme, IssuerType::Acme)
         )
     }
 }
@@ -210,6 +213,9 @@ pub async fn run(ctx: Arc<Context>, signer: Signer) {
             controller = controller.watch(others, move |s| map(s.namespace(), s.name_any()));
         }
     }
+    if signer == Signer::Acme {
+        controller = acme::watch_orders(controller, &ctx);
+    }
     controller
         .run(ctx.workers(), move |ctx, key| {
             let requests = requests.clone();
@@ -320,11 +326,15 @@ async fn decide(
         Signer::SelfSigned => selfsigned::sign(ctx, reporter, cr, &issuer).await?,
         Signer::Ca => ca::sign(ctx, reporter, cr, &issuer).await?,
         Signer::Vault => vault::sign(ctx, reporter, cr, &issuer).await?,
+        Signer::Acme => acme::sign(ctx, reporter, cr, &issuer).await?,
     };
     if let Some(issued) = issued {
         let status = cr.status.get_or_insert_with(Default::default);
         status.certificate = Some(k8s_openapi::ByteString(issued.certificate.into_bytes()));
-        status.ca = Some(k8s_openapi::ByteString(issued.ca.into_bytes()));
+        // ACME issuers return no CA (as upstream: status.ca stays unset).
+        status.ca = Some(issued.ca)
+            .filter(|ca| !ca.is_empty())
+            .map(|ca| k8s_openapi::ByteString(ca.into_bytes()));
         reporter.ready(cr);
     }
     Ok(())

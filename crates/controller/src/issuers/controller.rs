@@ -62,6 +62,7 @@ pub async fn run_cluster_issuers(ctx: Arc<Context>) {
 fn references_secret<K: api::GenericIssuer>(issuer: &K, name: &str) -> bool {
     ca_secret_name(issuer) == Some(name)
         || super::vault::referenced_secrets(issuer.issuer_config().vault.as_ref()).contains(&name)
+        || super::acme::referenced_secrets(issuer.issuer_config().acme.as_ref()).contains(&name)
 }
 
 fn ca_secret_name<K: api::GenericIssuer>(issuer: &K) -> Option<&str> {
@@ -155,6 +156,7 @@ async fn sync<K: IssuerKind>(
                 None => Ok(Action::done()),
             };
         }
+        IssuerType::Acme => return super::acme::sync(controller, ctx, issuer.as_ref()).await,
         IssuerType::Unsupported(kind) => {
             tracing::debug!(controller, issuer = %issuer.name_any(), kind, "issuer type not implemented by cert-manager-rs; status left unchanged");
             return Ok(Action::done());

@@ -22,7 +22,9 @@ pub enum IssuerType<'a> {
     },
     /// Vault: readiness and signing need I/O (`issuers::vault`, `certificaterequests::vault`).
     Vault,
-    /// ACME, Venafi (or none): cert-manager-rs does not run these issuers, so it
+    /// ACME: account registration (`issuers::acme`), Orders (`certificaterequests::acme`).
+    Acme,
+    /// Venafi (or none): cert-manager-rs does not run these issuers, so it
     /// neither claims they are ready nor overwrites what another controller reported.
     Unsupported(&'static str),
 }
@@ -35,7 +37,7 @@ pub fn issuer_type(config: &IssuerConfig) -> IssuerType<'_> {
             secret_name: &ca.secret_name,
         }
     } else if config.acme.is_some() {
-        IssuerType::Unsupported("acme")
+        IssuerType::Acme
     } else if config.vault.is_some() {
         IssuerType::Vault
     } else if config.venafi.is_some() {

@@ -1,0 +1,825 @@
+//! The ACME issuer end to end (issue 7): the controller binary with its default controllers
+//! against the local control plane, a real Pebble (ACME server) and a real BIND 9 (the DNS-01
+//! zone, updated with TSIG-signed RFC 2136 updates). Pebble resolves through BIND 9, so its
+//! DNS-01 validation reads the records the controller wrote. Chains are verified with
+//! `openssl` against the root Pebble issues from.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use api::{Certificate, CertificateRequest, Challenge, Issuer, Order};
+use base64::Engine;
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
+use kube::{Resource, ResourceExt};
+use serde_json::{Value, json};
+use testkit::ControlPlane;
+use testkit::bind9::Bind9;
+use testkit::component::{self, Component};
+use testkit::pebble::{Pebble, PebbleOptions};
+
+const BIN: &str = env!("CARGO_BIN_EXE_controller");
+const READY: Duration = Duration::from_secs(60);
+const WAIT: Duration = Duration::from_secs(90);
+
+/// How the controller is started for a test.
+struct Flags<'a> {
+    /// `--dns01-recursive-nameservers` (with `--dns01-recursive-nameservers-only`).
+    resolver: SocketAddr,
+    /// A config file body (`ControllerConfiguration`), e.g. a short request backoff.
+    config: Option<&'a str>,
+    /// Further environment variables (test hooks).
+    env: Vec<(&'a str, String)>,
+}
+
+async fn start(
+    cp: &ControlPlane,
+    ns: &str,
+    flags: Flags<'_>,
+    dir: &Path,
+) -> anyhow::Result<(Component, SocketAddr)> {
+    let crds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../charts/cert-manager-rs/crds");
+    cp.install_crds(&[&crds]).await?;
+    let healthz = component::free_addr()?;
+    let metrics = component::free_addr()?;
+    let mut launch = Component::command("controller", BIN)
+        .arg(format!("--kubeconfig={}", cp.kubeconfig_path().display()))
+        .arg(format!("--metrics-listen-address={metrics}"))
+        .arg(format!("--internal-healthz-listen-address={healthz}"))
+        .arg("--leader-elect=false")
+        .arg(format!("--cluster-resource-namespace={ns}"))
+        .arg(format!("--dns01-recursive-nameservers={}", flags.resolver))
+        .arg("--dns01-recursive-nameservers-only")
+        .arg("--dns01-check-retry-period=1s")
+        .arg("-v=4")
+        // The record's TTL is waited for after the self check; not in tests.
+        .env("CERT_MANAGER_RS_DNS01_PROPAGATION_WAIT_SECONDS", "0");
+    for (k, v) in &flags.env {
+        launch = launch.env(k, v);
+    }
+    if let Some(body) = flags.config {
+        let path = dir.join("controller.yaml");
+        std::fs::write(
+            &path,
+            format!(
+                "apiVersion: controller.config.cert-manager.io/v1alpha1\nkind: ControllerConfiguration\n{body}"
+            ),
+        )?;
+        launch = launch.arg(format!("--config={}", path.display()));
+    }
+    let mut c = launch.start()?;
+    c.wait_ready(healthz, READY).await?;
+    Ok((c, metrics))
+}
+
+async fn create<K>(api: &Api<K>, obj: Value) -> anyhow::Result<K>
+where
+    K: Resource + Clone + serde::de::DeserializeOwned + serde::Serialize + std::fmt::Debug,
+{
+    Ok(api
+        .create(&PostParams::default(), &serde_json::from_value(obj)?)
+        .await?)
+}
+
+fn b64(s: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+/// An ACME Issuer for Pebble solving DNS-01 through `dns` (RFC 2136, TSIG Secret `tsig`).
+fn acme_issuer(name: &str, pebble: &Pebble, dns: &Bind9, account_secret: &str) -> Value {
+    json!({
+        "apiVersion": "cert-manager.io/v1", "kind": "Issuer",
+        "metadata": {"name": name},
+        "spec": {"acme": {
+            "server": pebble.directory_url(),
+            "caBundle": b64(pebble.ca_pem()),
+            "email": "ops@example.com",
+            "privateKeySecretRef": {"name": account_secret},
+            "solvers": [{"dns01": {"rfc2136": {
+                "nameserver": dns.addr().to_string(),
+                "tsigKeyName": dns.tsig_key_name(),
+                "tsigAlgorithm": "HMACSHA256",
+                "tsigSecretSecretRef": {"name": "tsig", "key": "secret"},
+            }}}],
+        }},
+    })
+}
+
+fn tsig_secret(dns: &Bind9) -> Value {
+    json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "tsig"},
+           "stringData": {"secret": dns.tsig_secret()}})
+}
+
+fn certificate(name: &str, issuer: &str, dns_name: &str) -> Value {
+    json!({
+        "apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+        "metadata": {"name": name},
+        "spec": {
+            "secretName": format!("{name}-tls"),
+            "dnsNames": [dns_name],
+            "privateKey": {"algorithm": "ECDSA", "size": 256},
+            "issuerRef": {"name": issuer},
+        },
+    })
+}
+
+fn condition(obj: &Value, t: &str) -> Option<(String, String, String)> {
+    obj["status"]["conditions"]
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == t)
+        .map(|c| {
+            let s = |k: &str| c[k].as_str().unwrap_or_default().to_owned();
+            (s("status"), s("reason"), s("message"))
+        })
+}
+
+async fn wait_condition<K>(
+    api: &Api<K>,
+    name: &str,
+    t: &str,
+    status: &str,
+    reason: &str,
+) -> anyhow::Result<String>
+where
+    K: Resource<DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + serde::Serialize
+        + std::fmt::Debug,
+{
+    let what = format!("{} {name} {t}={status}/{reason}", K::kind(&()));
+    Ok(component::eventually(&what, WAIT, async || {
+        let obj = api.get(name).await.map_err(|e| e.to_string())?;
+        let value = serde_json::to_value(&obj).map_err(|e| e.to_string())?;
+        match condition(&value, t) {
+            Some((s, r, m)) if s == status && r == reason => Ok(m),
+            other => Err(format!("condition is {other:?}")),
+        }
+    })
+    .await?)
+}
+
+fn data(secret: &Secret, key: &str) -> String {
+    let bytes = secret
+        .data
+        .as_ref()
+        .and_then(|d| d.get(key))
+        .map(|b| b.0.clone())
+        .unwrap_or_default();
+    String::from_utf8(bytes).unwrap()
+}
+
+fn pem_blocks(pem: &str) -> Vec<String> {
+    pem.split_inclusive("-----END CERTIFICATE-----")
+        .map(|b| b.trim().to_owned())
+        .filter(|b| !b.is_empty())
+        .collect()
+}
+
+/// `tls.crt` of `secret` (leaf + intermediates) verifies with openssl against `root`, names
+/// `dns_name`, and matches `tls.key`. Returns the leaf's serial.
+async fn check_issued(
+    secrets: &Api<Secret>,
+    secret: &str,
+    dns_name: &str,
+    root: &str,
+) -> anyhow::Result<String> {
+    let s = secrets.get(secret).await?;
+    let (chain, key) = (data(&s, "tls.crt"), data(&s, "tls.key"));
+    let blocks = pem_blocks(&chain);
+    assert!(
+        blocks.len() >= 2,
+        "leaf and intermediate in tls.crt: {chain}"
+    );
+    let dir = tempfile::tempdir()?;
+    let path = |n: &str| dir.path().join(n);
+    std::fs::write(path("leaf.pem"), &blocks[0])?;
+    std::fs::write(path("untrusted.pem"), blocks[1..].join("\n"))?;
+    std::fs::write(path("root.pem"), root)?;
+    std::fs::write(path("tls.key"), &key)?;
+    let openssl = |args: &[&str]| -> anyhow::Result<String> {
+        let out = Command::new("openssl").args(args).output()?;
+        anyhow::ensure!(
+            out.status.success(),
+            "openssl {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Ok(String::from_utf8(out.stdout)?)
+    };
+    let p = |n: &str| path(n).display().to_string();
+    openssl(&[
+        "verify",
+        "-CAfile",
+        &p("root.pem"),
+        "-untrusted",
+        &p("untrusted.pem"),
+        &p("leaf.pem"),
+    ])?;
+    assert_eq!(
+        openssl(&["pkey", "-pubout", "-in", &p("tls.key")])?,
+        openssl(&["x509", "-noout", "-pubkey", "-in", &p("leaf.pem")])?,
+        "tls.key belongs to tls.crt"
+    );
+    let text = openssl(&["x509", "-noout", "-text", "-in", &p("leaf.pem")])?;
+    assert!(
+        text.contains(&format!("DNS:{dns_name}")),
+        "{dns_name} in SANs:\n{text}"
+    );
+    let cert = pki::ParsedCertificate::from_pem(blocks[0].as_bytes())?;
+    Ok(cert.serial_hex())
+}
+
+async fn txt_values(dns: &Bind9, name: &str) -> anyhow::Result<Vec<String>> {
+    Ok(dns01::lookup_txt(
+        &format!("_acme-challenge.{name}."),
+        &[dns.addr()],
+        Duration::from_secs(5),
+    )
+    .await?)
+}
+
+async fn count<K>(api: &Api<K>) -> anyhow::Result<usize>
+where
+    K: Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    Ok(api.list(&ListParams::default()).await?.items.len())
+}
+
+/// Issuance with a generated account key, chain verification, cleanup of the record and the
+/// Challenges, an existing PKCS#1 key used as is, and a manually triggered renewal.
+#[tokio::test]
+async fn dns01_issues_renews_and_keeps_existing_account_keys() -> anyhow::Result<()> {
+    let dns = Bind9::start().await?;
+    let pebble = Pebble::start(PebbleOptions {
+        dns_server: Some(dns.addr()),
+        ..Default::default()
+    })
+    .await?;
+    let cp = ControlPlane::shared().await?;
+    let ns = cp.namespace("acme-dns01").await?;
+    let ns = ns.name();
+    let dir = tempfile::tempdir()?;
+    let flags = Flags {
+        resolver: dns.addr(),
+        config: None,
+        env: Vec::new(),
+    };
+    let (mut controller, metrics) = start(cp, ns, flags, dir.path()).await?;
+    let secrets: Api<Secret> = Api::namespaced(cp.client(), ns);
+    let issuers: Api<Issuer> = Api::namespaced(cp.client(), ns);
+    let certs: Api<Certificate> = Api::namespaced(cp.client(), ns);
+    let orders: Api<Order> = Api::namespaced(cp.client(), ns);
+    let challenges: Api<Challenge> = Api::namespaced(cp.client(), ns);
+    let requests: Api<CertificateRequest> = Api::namespaced(cp.client(), ns);
+
+    create(&secrets, tsig_secret(&dns)).await?;
+    create(&issuers, acme_issuer("acme", &pebble, &dns, "acme-account")).await?;
+    let message =
+        wait_condition(&issuers, "acme", "Ready", "True", "ACMEAccountRegistered").await?;
+    assert_eq!(
+        message,
+        "The ACME account was registered with the ACME server"
+    );
+    let issuer = issuers.get("acme").await?;
+    let acme_status = issuer
+        .status
+        .as_ref()
+        .and_then(|s| s.acme.clone())
+        .expect("status.acme");
+    let uri = acme_status.uri.clone().unwrap_or_default();
+    assert!(
+        uri.starts_with(pebble.directory_url().trim_end_matches("/dir")),
+        "account URL {uri}"
+    );
+    assert_eq!(
+        acme_status.last_registered_email.as_deref(),
+        Some("ops@example.com")
+    );
+    // The generated account key: RSA-2048, PKCS#1, labelled as cert-manager does.
+    let account = secrets.get("acme-account").await?;
+    let key_pem = data(&account, "tls.key");
+    assert!(
+        key_pem.starts_with("-----BEGIN RSA PRIVATE KEY-----"),
+        "PKCS#1 PEM"
+    );
+    let key = pki::PrivateKey::from_pem(key_pem.as_bytes())?;
+    assert_eq!(key.key_type(), pki::KeyType::Rsa(2048));
+    assert_eq!(
+        account
+            .labels()
+            .get("app.kubernetes.io/managed-by")
+            .map(String::as_str),
+        Some("cert-manager")
+    );
+
+    // An existing RSA-2048 PKCS#1 key, as cert-manager creates them, is used as it is.
+    let existing = pki::PrivateKey::generate(pki::KeyType::Rsa(2048))?;
+    let existing_pem = existing.to_pem(pki::KeyEncoding::Pkcs1)?.to_string();
+    create(
+        &secrets,
+        json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "existing-account"},
+        "stringData": {"tls.key": existing_pem}}),
+    )
+    .await?;
+    create(
+        &issuers,
+        acme_issuer("existing", &pebble, &dns, "existing-account"),
+    )
+    .await?;
+    wait_condition(
+        &issuers,
+        "existing",
+        "Ready",
+        "True",
+        "ACMEAccountRegistered",
+    )
+    .await?;
+    assert_eq!(
+        data(&secrets.get("existing-account").await?, "tls.key"),
+        existing_pem,
+        "key kept"
+    );
+    let existing_status = issuers
+        .get("existing")
+        .await?
+        .status
+        .and_then(|s| s.acme)
+        .expect("status.acme");
+    assert_ne!(
+        existing_status.uri, acme_status.uri,
+        "another key, another account"
+    );
+    assert_ne!(
+        existing_status.last_private_key_hash,
+        acme_status.last_private_key_hash
+    );
+
+    let name = format!("x.{}", dns.zone().trim_end_matches('.'));
+    create(&certs, certificate("web", "acme", &name)).await?;
+    wait_condition(&certs, "web", "Ready", "True", "Ready").await?;
+    let root = pebble.issuer_roots_pem().await?;
+    let serial = check_issued(&secrets, "web-tls", &name, &root).await?;
+
+    let all_orders = orders.list(&ListParams::default()).await?.items;
+    assert_eq!(all_orders.len(), 1, "one Order");
+    let order = &all_orders[0];
+    let status = order.status.clone().unwrap_or_default();
+    assert_eq!(
+        status.state.map(|s| s.to_string()).as_deref(),
+        Some("valid")
+    );
+    let cr_name = order.owner_references()[0].name.clone();
+    assert!(
+        order.name_any().starts_with(&format!("{cr_name}-")),
+        "Order named after its request"
+    );
+    // As upstream, the Challenges of a valid Order are deleted (after their cleanup).
+    component::eventually("Challenges deleted", WAIT, async || {
+        match count(&challenges).await.map_err(|e| e.to_string())? {
+            0 => Ok(()),
+            n => Err(format!("{n} left")),
+        }
+    })
+    .await?;
+    assert!(
+        txt_values(&dns, &name).await?.is_empty(),
+        "TXT record cleaned up"
+    );
+    let cr = requests.get(&cr_name).await?;
+    assert!(cr.status.and_then(|s| s.ca).is_none(), "ACME gives no CA");
+
+    // Renewal, as `cmctl renew` triggers it: Issuing=True on the Certificate.
+    let mut crt = certs.get("web").await?;
+    let conditions = crt
+        .status
+        .as_mut()
+        .and_then(|s| s.conditions.as_mut())
+        .expect("conditions");
+    let mut issuing = serde_json::to_value(&conditions[0])?;
+    issuing["type"] = "Issuing".into();
+    issuing["status"] = "True".into();
+    issuing["reason"] = "ManuallyTriggered".into();
+    issuing["message"] = "Certificate re-issuance manually triggered".into();
+    let mut all = serde_json::to_value(&*conditions)?;
+    all.as_array_mut().unwrap().push(issuing);
+    certs
+        .patch_status(
+            "web",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"status": {"conditions": all}})),
+        )
+        .await?;
+    let renewed = component::eventually("renewed certificate", WAIT, async || {
+        let crt = certs.get("web").await.map_err(|e| e.to_string())?;
+        let v = serde_json::to_value(&crt).map_err(|e| e.to_string())?;
+        let ready = condition(&v, "Ready").is_some_and(|c| c.0 == "True");
+        if !ready || condition(&v, "Issuing").is_some() {
+            return Err("still issuing".into());
+        }
+        let s = check_issued(&secrets, "web-tls", &name, &root)
+            .await
+            .map_err(|e| e.to_string())?;
+        if s == serial {
+            Err("same serial".into())
+        } else {
+            Ok(s)
+        }
+    })
+    .await?;
+    assert_ne!(renewed, serial);
+    assert_eq!(count(&orders).await?, 2, "one new Order for the renewal");
+    // cert-manager's ACME client metrics, labelled by action.
+    let text = component::metrics(metrics).await?;
+    let host = pebble.directory_url();
+    let host = host.trim_start_matches("https://").trim_end_matches("/dir");
+    for action in [
+        "register_account",
+        "authorize_order",
+        "create_order_cert",
+        "fetch_cert",
+    ] {
+        let n: f64 = component::samples(&text, "certmanager_http_acme_client_request_count")
+            .iter()
+            .filter(|s| s.labels.get("action").map(String::as_str) == Some(action))
+            .filter(|s| s.labels.get("host").map(String::as_str) == Some(host))
+            .map(|s| s.value)
+            .sum();
+        assert!(n >= 1.0, "{action} counted: {text}");
+    }
+    assert!(
+        !controller.stderr().contains(dns.tsig_secret()),
+        "TSIG secret not logged"
+    );
+    assert!(
+        !controller.stderr().contains("PRIVATE KEY"),
+        "no key logged"
+    );
+    controller.fail_if_exited()?;
+    Ok(())
+}
+
+/// A UDP relay to a DNS server that can be closed: while closed, queries go unanswered (the
+/// controller's self check fails; Pebble asks the server directly and is not affected).
+struct Relay {
+    addr: SocketAddr,
+    open: Arc<AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Relay {
+    async fn start(upstream: SocketAddr) -> anyhow::Result<Self> {
+        let socket = Arc::new(tokio::net::UdpSocket::bind("127.0.0.1:0").await?);
+        let addr = socket.local_addr()?;
+        let open = Arc::new(AtomicBool::new(false));
+        let flag = open.clone();
+        let task = tokio::spawn(async move {
+            let mut buf = vec![0u8; 4096];
+            while let Ok((n, from)) = socket.recv_from(&mut buf).await {
+                if !flag.load(Ordering::SeqCst) {
+                    continue;
+                }
+                let query = buf[..n].to_vec();
+                let socket = socket.clone();
+                tokio::spawn(async move {
+                    let Ok(up) = tokio::net::UdpSocket::bind("127.0.0.1:0").await else {
+                        return;
+                    };
+                    if up.send_to(&query, upstream).await.is_err() {
+                        return;
+                    }
+                    let mut answer = vec![0u8; 4096];
+                    if let Ok(Ok(n)) =
+                        tokio::time::timeout(Duration::from_secs(3), up.recv(&mut answer)).await
+                    {
+                        let _ = socket.send_to(&answer[..n], from).await;
+                    }
+                });
+            }
+        });
+        Ok(Self { addr, open, task })
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Pebble restarts (forgetting accounts, orders and authorizations) while a challenge waits
+/// for its self check: the Order fails, the account is registered again, and after the
+/// request backoff a new Order issues; there is no Order loop.
+#[tokio::test]
+async fn pebble_restart_mid_order_recovers_without_an_order_loop() -> anyhow::Result<()> {
+    let dns = Bind9::start().await?;
+    let mut pebble = Pebble::start(PebbleOptions {
+        dns_server: Some(dns.addr()),
+        ..Default::default()
+    })
+    .await?;
+    let relay = Relay::start(dns.addr()).await?;
+    let cp = ControlPlane::shared().await?;
+    let ns = cp.namespace("acme-restart").await?;
+    let ns = ns.name();
+    let dir = tempfile::tempdir()?;
+    let flags = Flags {
+        resolver: relay.addr,
+        config: Some("certificateRequestMinimumBackoffDuration: 5s\n"),
+        env: Vec::new(),
+    };
+    let (mut controller, _) = start(cp, ns, flags, dir.path()).await?;
+    let secrets: Api<Secret> = Api::namespaced(cp.client(), ns);
+    let issuers: Api<Issuer> = Api::namespaced(cp.client(), ns);
+    let certs: Api<Certificate> = Api::namespaced(cp.client(), ns);
+    let orders: Api<Order> = Api::namespaced(cp.client(), ns);
+    let challenges: Api<Challenge> = Api::namespaced(cp.client(), ns);
+
+    create(&secrets, tsig_secret(&dns)).await?;
+    create(&issuers, acme_issuer("acme", &pebble, &dns, "acme-account")).await?;
+    wait_condition(&issuers, "acme", "Ready", "True", "ACMEAccountRegistered").await?;
+    let first_account = issuers
+        .get("acme")
+        .await?
+        .status
+        .and_then(|s| s.acme)
+        .and_then(|a| a.uri);
+    let name = format!("restart.{}", dns.zone().trim_end_matches('.'));
+    create(&certs, certificate("web", "acme", &name)).await?;
+    // The record is in place and the self check is failing: the challenge waits.
+    component::eventually(
+        "challenge presented, self check waiting",
+        WAIT,
+        async || {
+            let list = challenges
+                .list(&ListParams::default())
+                .await
+                .map_err(|e| e.to_string())?;
+            let ch = list.items.first().ok_or("no Challenge yet")?;
+            let s = ch.status.clone().unwrap_or_default();
+            let reason = s.reason.unwrap_or_default();
+            if s.presented && reason.starts_with("Waiting for DNS-01 challenge propagation") {
+                Ok(())
+            } else {
+                Err(format!("presented={} reason={reason}", s.presented))
+            }
+        },
+    )
+    .await?;
+    assert!(
+        !txt_values(&dns, &name).await?.is_empty(),
+        "record presented"
+    );
+
+    pebble.restart().await?;
+    relay.open.store(true, Ordering::SeqCst);
+    if let Err(e) = wait_condition(&certs, "web", "Ready", "True", "Ready").await {
+        eprintln!(
+            "orders: {}",
+            serde_json::to_string_pretty(&orders.list(&ListParams::default()).await?.items)?
+        );
+        eprintln!(
+            "challenges: {}",
+            serde_json::to_string_pretty(&challenges.list(&ListParams::default()).await?.items)?
+        );
+        let log = controller.stderr();
+        eprintln!(
+            "controller log (tail): {}",
+            &log[log.len().saturating_sub(20000)..]
+        );
+        return Err(e);
+    }
+    let root = pebble.issuer_roots_pem().await?;
+    check_issued(&secrets, "web-tls", &name, &root).await?;
+    let all = orders.list(&ListParams::default()).await?.items;
+    let states: Vec<String> = all
+        .iter()
+        .map(|o| {
+            o.status
+                .clone()
+                .unwrap_or_default()
+                .state
+                .map(|s| s.to_string())
+                .unwrap_or_default()
+        })
+        .collect();
+    assert!(all.len() <= 3, "no Order loop: {states:?}");
+    assert!(states.iter().any(|s| s == "valid"), "{states:?}");
+    let account = issuers
+        .get("acme")
+        .await?
+        .status
+        .and_then(|s| s.acme)
+        .and_then(|a| a.uri);
+    assert_ne!(
+        account, first_account,
+        "the account was registered again: {account:?}"
+    );
+    // Nothing more happens once issued.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(count(&orders).await?, all.len());
+    controller.fail_if_exited()?;
+    Ok(())
+}
+
+/// Pebble validates against a nameserver that never gets the record: the Challenge and the
+/// Order end invalid, the request fails with the server's reason, the Certificate reports
+/// it, and no second Order follows (the Certificate backs off).
+#[tokio::test]
+async fn invalid_challenge_fails_clearly_without_an_order_loop() -> anyhow::Result<()> {
+    let dns = Bind9::start().await?;
+    // Same zone, never updated: what Pebble sees.
+    let other = Bind9::start().await?;
+    let pebble = Pebble::start(PebbleOptions {
+        dns_server: Some(other.addr()),
+        ..Default::default()
+    })
+    .await?;
+    let cp = ControlPlane::shared().await?;
+    let ns = cp.namespace("acme-invalid").await?;
+    let ns = ns.name();
+    let dir = tempfile::tempdir()?;
+    let flags = Flags {
+        resolver: dns.addr(),
+        config: None,
+        env: Vec::new(),
+    };
+    let (mut controller, _) = start(cp, ns, flags, dir.path()).await?;
+    let secrets: Api<Secret> = Api::namespaced(cp.client(), ns);
+    let issuers: Api<Issuer> = Api::namespaced(cp.client(), ns);
+    let certs: Api<Certificate> = Api::namespaced(cp.client(), ns);
+    let orders: Api<Order> = Api::namespaced(cp.client(), ns);
+    let challenges: Api<Challenge> = Api::namespaced(cp.client(), ns);
+    let requests: Api<CertificateRequest> = Api::namespaced(cp.client(), ns);
+
+    create(&secrets, tsig_secret(&dns)).await?;
+    create(&issuers, acme_issuer("acme", &pebble, &dns, "acme-account")).await?;
+    wait_condition(&issuers, "acme", "Ready", "True", "ACMEAccountRegistered").await?;
+    let name = format!("bad.{}", dns.zone().trim_end_matches('.'));
+    create(&certs, certificate("web", "acme", &name)).await?;
+
+    let message = wait_condition(&certs, "web", "Issuing", "False", "Failed").await?;
+    assert!(
+        message.contains("order is in \"invalid\" state"),
+        "{message}"
+    );
+    let list = requests.list(&ListParams::default()).await?.items;
+    assert_eq!(list.len(), 1);
+    let cr = serde_json::to_value(&list[0])?;
+    let (status, reason, cr_message) = condition(&cr, "Ready").expect("Ready condition");
+    assert_eq!((status.as_str(), reason.as_str()), ("False", "Failed"));
+    assert!(
+        cr_message.starts_with("Failed to wait for order resource")
+            && cr_message.contains("_acme-challenge"),
+        "the server's reason is in the message: {cr_message}"
+    );
+    let order = &orders.list(&ListParams::default()).await?.items[0];
+    let state = order
+        .status
+        .clone()
+        .unwrap_or_default()
+        .state
+        .map(|s| s.to_string());
+    assert_eq!(state.as_deref(), Some("invalid"));
+    let ch = &challenges.list(&ListParams::default()).await?.items;
+    if let Some(ch) = ch.first() {
+        let s = ch.status.clone().unwrap_or_default();
+        assert_eq!(s.state.map(|s| s.to_string()).as_deref(), Some("invalid"));
+        assert!(!s.processing);
+    }
+    // Backoff, as upstream: no second Order.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while tokio::time::Instant::now() < deadline {
+        assert_eq!(count(&orders).await?, 1, "no second Order");
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    component::eventually("TXT record cleaned up", WAIT, async || {
+        let v = txt_values(&dns, &name).await.map_err(|e| e.to_string())?;
+        if v.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("{v:?}"))
+        }
+    })
+    .await?;
+    controller.fail_if_exited()?;
+    Ok(())
+}
+
+/// The `acmesolver` binary of this workspace (built here if it is not yet).
+fn acmesolver_binary() -> anyhow::Result<std::path::PathBuf> {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+    let bin = target.join("debug/acmesolver");
+    if !bin.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "-p", "acmesolver"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()?;
+        anyhow::ensure!(status.success(), "building acmesolver failed");
+    }
+    Ok(bin)
+}
+
+/// HTTP-01: the controller creates the solver Pod; with no kubelet, the test runs
+/// `acmesolver` with the Pod's arguments on the loopback port Pebble validates against, and
+/// points the controller's self check there. The Certificate is issued and the solver
+/// resources are removed afterwards.
+#[tokio::test]
+async fn http01_issues_with_the_acmesolver_the_controller_asked_for() -> anyhow::Result<()> {
+    let dns = Bind9::start().await?;
+    // challtestsrv answers every A query with 127.0.0.1: Pebble fetches 127.0.0.1:<http01>.
+    let pebble = Pebble::start(PebbleOptions::default()).await?;
+    let port = pebble.http01_port();
+    let cp = ControlPlane::shared().await?;
+    let ns = cp.namespace("acme-http01").await?;
+    let ns = ns.name();
+    let dir = tempfile::tempdir()?;
+    let flags = Flags {
+        resolver: dns.addr(),
+        config: None,
+        env: vec![(
+            "CERT_MANAGER_RS_HTTP01_SELF_CHECK_ADDR",
+            format!("127.0.0.1:{port}"),
+        )],
+    };
+    let (mut controller, _) = start(cp, ns, flags, dir.path()).await?;
+    let secrets: Api<Secret> = Api::namespaced(cp.client(), ns);
+    let issuers: Api<Issuer> = Api::namespaced(cp.client(), ns);
+    let certs: Api<Certificate> = Api::namespaced(cp.client(), ns);
+    let pods: Api<Pod> = Api::namespaced(cp.client(), ns);
+    let challenges: Api<Challenge> = Api::namespaced(cp.client(), ns);
+
+    let mut issuer = acme_issuer("acme", &pebble, &dns, "acme-account");
+    issuer["spec"]["acme"]["solvers"] =
+        json!([{"http01": {"ingress": {"ingressClassName": "nginx"}}}]);
+    create(&issuers, issuer).await?;
+    wait_condition(&issuers, "acme", "Ready", "True", "ACMEAccountRegistered").await?;
+    let name = "web.http01.test";
+    create(&certs, certificate("web", "acme", name)).await?;
+
+    let selector = ListParams::default().labels("acme.cert-manager.io/http01-solver=true");
+    let args = component::eventually("solver Pod", WAIT, async || {
+        let list = pods.list(&selector).await.map_err(|e| e.to_string())?;
+        let pod = list.items.first().ok_or("no solver Pod yet")?;
+        let spec = pod.spec.as_ref().ok_or("no spec")?;
+        Ok(spec.containers[0].args.clone().unwrap_or_default())
+    })
+    .await?;
+    assert!(
+        args.iter().any(|a| a == &format!("--domain={name}")),
+        "{args:?}"
+    );
+    let args: Vec<String> = args
+        .into_iter()
+        .filter(|a| !a.starts_with("--listen-port="))
+        .chain([
+            format!("--listen-port={port}"),
+            "--listen-host=127.0.0.1".into(),
+        ])
+        .collect();
+    let solver = Component::command("acmesolver", acmesolver_binary()?)
+        .args(&args)
+        .start()?;
+
+    if let Err(e) = wait_condition(&certs, "web", "Ready", "True", "Ready").await {
+        eprintln!(
+            "challenges: {}",
+            serde_json::to_string_pretty(&challenges.list(&ListParams::default()).await?.items)?
+        );
+        let log = controller.stderr();
+        eprintln!(
+            "controller log (tail): {}",
+            &log[log.len().saturating_sub(20000)..]
+        );
+        eprintln!("acmesolver log: {}", solver.stderr());
+        return Err(e);
+    }
+    let root = pebble.issuer_roots_pem().await?;
+    check_issued(&secrets, "web-tls", name, &root).await?;
+    component::eventually("solver Pod and Challenge removed", WAIT, async || {
+        let pods_left = pods
+            .list(&selector)
+            .await
+            .map_err(|e| e.to_string())?
+            .items
+            .len();
+        let chs = count(&challenges).await.map_err(|e| e.to_string())?;
+        if pods_left == 0 && chs == 0 {
+            Ok(())
+        } else {
+            Err(format!("{pods_left} Pods, {chs} Challenges"))
+        }
+    })
+    .await?;
+    controller.fail_if_exited()?;
+    Ok(())
+}
