@@ -13,11 +13,16 @@ help: ## List the targets
 build: ## Build the workspace (debug)
 	$(CARGO) build --workspace --all-targets
 
-test: lint chart-test ## Lint, chart tests, then every Rust test (unit, fake-server, local control plane)
+test: lint chart-test test-servers ## Lint, chart tests, then every Rust test (unit, fake-server, local control plane)
 	$(ENVTEST) $(CARGO) nextest run --workspace --no-fail-fast
 
-unit: ## Run the tests quickly, without lint
+unit: test-servers ## Run the tests quickly, without lint
 	$(ENVTEST) $(CARGO) nextest run --workspace
+
+.PHONY: test-servers
+test-servers: ## Install the issuers' test servers: Pebble and bind9 (apt), OpenBao (PyPI, cached)
+	hack/install-acme-tools.sh >/dev/null
+	hack/install-openbao.sh >/dev/null
 
 lint: ## cargo fmt --check and clippy with warnings denied
 	$(CARGO) fmt --all -- --check

@@ -398,10 +398,9 @@ def findings_bullets(cells: Cells, data: dict):
         yield (f"Owned Secrets (`{'controller.cert-manager.io/fao'}=true`) are cached lean: the PEM fields the "
                "controller compares (tls.crt, ca.crt, tls.key) are kept, every other value only as a SHA-256 digest. "
                f"With 100 MiB of owned payload the controller peaks at {mib(o_on)} MiB streaming, where each Secret is "
-               f"decoded and trimmed on its own, and at {mib(o_off)} MiB paged: one 500-object page brings all 100 "
-               "Secrets (100 MiB) in a single response, which is held and decoded whole before trimming. DESIGN.md's "
-               "40 MiB target for owned Secrets is set for WatchList; a smaller page size for the owned cache "
-               "would bound the paged peak too.")
+               f"decoded and trimmed on its own, and at {mib(o_off)} MiB paged: LIST pages of full Secrets are sized by "
+               "bytes (4 Secrets first, then about 4 MiB per page), so at most a few MiB of raw response are held at "
+               "once, where client-go's 500-object pages hold all 100 Secrets.")
     a_on = cells.median(w, "controller", True, "api_alloc")
     a_off = cells.median(w, "controller", False, "api_alloc")
     p_on = cells.median(w, "client-go metadata, protobuf", True, "api_alloc")
