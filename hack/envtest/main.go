@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -41,6 +42,9 @@ type options struct {
 	requestTimeout  time.Duration
 	maxRequestBytes int64
 
+	// serviceAccountIssuer is the `iss` of ServiceAccount tokens and the API audience.
+	serviceAccountIssuer string
+
 	// authorizationRulesFile answers SubjectAccessReviews (sar.go); "" allows everything.
 	authorizationRulesFile string
 }
@@ -63,6 +67,7 @@ func main() {
 	fs.BoolVar(&o.watchCache, "watch-cache", true, "Enable the watch cache.")
 	fs.DurationVar(&o.requestTimeout, "request-timeout", 60*time.Second, "Timeout of non-long-running requests.")
 	fs.Int64Var(&o.maxRequestBytes, "max-request-bytes", 3*1024*1024, "Largest accepted request body.")
+	fs.StringVar(&o.serviceAccountIssuer, "service-account-issuer", "https://kubernetes.default.svc.cluster.local", "Issuer (iss) of ServiceAccount tokens; also the audience the API server accepts.")
 	fs.StringVar(&o.authorizationRulesFile, "authorization-rules-file", "", "YAML/JSON rules that answer SubjectAccessReviews (see sar.go); unset allows everything.")
 	klogFlags := flag.NewFlagSet("klog", flag.ExitOnError)
 	klog.InitFlags(klogFlags)
@@ -121,7 +126,12 @@ func run(o *options) error {
 		return err
 	}
 
-	srv, err := newServer(o, ln, certs)
+	tokens, err := serviceAccountTokenIssuer(o)
+	if err != nil {
+		return err
+	}
+
+	srv, err := newServer(o, ln, certs, tokens)
 	if err != nil {
 		return err
 	}
@@ -141,6 +151,27 @@ func run(o *options) error {
 		}()
 	}
 	return srv.PrepareRun().RunWithContext(ctx)
+}
+
+// serviceAccountTokenIssuer loads or creates the token signing key and publishes its public
+// half as sa.pub next to the kubeconfig (before the kubeconfig appears), for verifiers such as
+// OpenBao's pem_keys.
+func serviceAccountTokenIssuer(o *options) (*serviceAccountTokens, error) {
+	if o.serviceAccountIssuer == "" {
+		return nil, fmt.Errorf("--service-account-issuer must not be empty")
+	}
+	key, err := loadOrCreateSigningKey(o.certDir)
+	if err != nil {
+		return nil, fmt.Errorf("service account signing key: %w", err)
+	}
+	if o.kubeconfigOut != "" {
+		path := filepath.Join(filepath.Dir(o.kubeconfigOut), "sa.pub")
+		if err := os.WriteFile(path, key.publicPEM, 0o644); err != nil {
+			return nil, fmt.Errorf("writing %s: %w", path, err)
+		}
+		klog.InfoS("service account tokens", "issuer", o.serviceAccountIssuer, "publicKey", path)
+	}
+	return newServiceAccountTokens(o.serviceAccountIssuer, key), nil
 }
 
 // watchParent exits the process once the parent is gone, so a crashed test run never leaves

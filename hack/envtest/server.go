@@ -24,6 +24,7 @@ import (
 	auditinternal "k8s.io/apiserver/pkg/apis/audit"
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 	auditpolicy "k8s.io/apiserver/pkg/audit/policy"
+	"k8s.io/apiserver/pkg/authentication/authenticator"
 	"k8s.io/apiserver/pkg/authentication/request/bearertoken"
 	"k8s.io/apiserver/pkg/authentication/token/tokenfile"
 	"k8s.io/apiserver/pkg/authentication/user"
@@ -49,7 +50,7 @@ import (
 
 // newServer assembles the chain kube-apiserver uses minus the aggregator:
 // built-in resources (this package) -> apiextensions-apiserver (CRDs) -> 404.
-func newServer(o *options, ln net.Listener, certs *servingCerts) (*genericapiserver.GenericAPIServer, error) {
+func newServer(o *options, ln net.Listener, certs *servingCerts, tokens *serviceAccountTokens) (*genericapiserver.GenericAPIServer, error) {
 	effectiveVersion := compatibility.DefaultBuildEffectiveVersion()
 
 	cfg := genericapiserver.NewRecommendedConfig(Codecs)
@@ -75,11 +76,15 @@ func newServer(o *options, ln net.Listener, certs *servingCerts) (*genericapiser
 	// Loopback clients (informers, admission) must not go through a proxy or be throttled.
 	cfg.LoopbackClientConfig.QPS = -1
 
-	// Authentication: one static token in system:masters. The loopback token is added in
+	// Authentication: one static token in system:masters and ServiceAccount tokens
+	// (satokens.go), for the API audiences (the issuer). The loopback token is added in
 	// Complete() by AuthorizeClientBearerToken. Authorization: allow everything.
-	cfg.Authentication.Authenticator = bearertoken.New(tokenfile.New(map[string]*user.DefaultInfo{
+	staticTokens := tokenfile.New(map[string]*user.DefaultInfo{
 		o.token: {Name: o.tokenUser, UID: "envtest-admin", Groups: []string{user.SystemPrivilegedGroup, user.AllAuthenticated}},
-	}))
+	})
+	tokenAuth := tokenUnion{authenticator.WrapAudienceAgnosticToken(tokens.apiAudiences(), staticTokens), tokens}
+	cfg.Authentication.Authenticator = bearertoken.New(tokenAuth)
+	cfg.Authentication.APIAudiences = tokens.apiAudiences()
 	cfg.Authorization.Authorizer = authorizerfactory.NewAlwaysAllowAuthorizer()
 
 	if o.auditLogPath != "" {
@@ -191,8 +196,11 @@ func newServer(o *options, ln net.Listener, certs *servingCerts) (*genericapiser
 	if err != nil {
 		return nil, err
 	}
-	nsStore, err := installAPIs(server, cfg.RESTOptionsGetter)
+	nsStore, err := installAPIs(server, cfg.RESTOptionsGetter, tokens)
 	if err != nil {
+		return nil, err
+	}
+	if err := installAuthentication(server, tokenAuth, tokens.apiAudiences()); err != nil {
 		return nil, err
 	}
 	cleaner := newNamespaceCleaner(clientset, dynamicClient, nsStore)
@@ -218,9 +226,10 @@ func openAPIV3Config(namer *openapinamer.DefinitionNamer) *openapicommon.OpenAPI
 	return c
 }
 
-// installAPIs registers the built-in resources: core at /api, the others at /apis.
+// installAPIs registers the built-in resources: core at /api, the others at /apis, and the
+// serviceaccounts/token subresource (whose tokens read ServiceAccounts, Pods and Secrets).
 // It returns the namespace store, which the namespace cleaner deletes from directly.
-func installAPIs(s *genericapiserver.GenericAPIServer, optsGetter generic.RESTOptionsGetter) (*genericregistry.Store, error) {
+func installAPIs(s *genericapiserver.GenericAPIServer, optsGetter generic.RESTOptionsGetter, tokens *serviceAccountTokens) (*genericregistry.Store, error) {
 	groups := map[string]*genericapiserver.APIGroupInfo{}
 	var order []string
 	var nsStore *genericregistry.Store
@@ -250,6 +259,20 @@ func installAPIs(s *genericapiserver.GenericAPIServer, optsGetter generic.RESTOp
 		if status != nil {
 			m[r.gvr.Resource+"/status"] = status
 		}
+		if g == "" {
+			switch r.gvr.Resource {
+			case "serviceaccounts":
+				tokens.serviceAccounts = main.Store
+				m["serviceaccounts/token"] = &tokenRequestREST{tokens: tokens}
+			case "secrets":
+				tokens.secrets = main.Store
+			case "pods":
+				tokens.pods = main.Store
+			}
+		}
+	}
+	if tokens.serviceAccounts == nil || tokens.secrets == nil || tokens.pods == nil {
+		return nil, fmt.Errorf("serviceaccounts, secrets and pods must be served for ServiceAccount tokens")
 	}
 	if err := s.InstallLegacyAPIGroup(genericapiserver.DefaultLegacyAPIPrefix, groups[""]); err != nil {
 		return nil, err

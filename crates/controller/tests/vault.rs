@@ -2,26 +2,17 @@
 //! against the local control plane and a real OpenBao dev server (testkit::openbao). Issued
 //! Secrets are checked with `openssl`, a parser and verifier independent of ours.
 //!
-//! Kubernetes auth: OpenBao's kubernetes auth method always asks the Kubernetes TokenReview
-//! API whether a JWT is valid, and the local API server (cm-envtest-apiserver) neither serves
-//! TokenReview nor signs ServiceAccount tokens. So the Kubernetes auth test mints a
-//! ServiceAccount-shaped JWT with its own key and serves the TokenReview endpoint OpenBao calls
-//! from [`TokenReviewer`], which verifies the signature, expiry and audience as the API server
-//! would. `serviceAccountRef` (TokenRequest) is only checked up to the request it makes.
+//! Kubernetes auth runs against the local API server's own ServiceAccount tokens
+//! (TokenRequest), TokenReview API and signing key, as OpenBao would use a real cluster.
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use api::{Certificate, CertificateRequest, ClusterIssuer, Issuer};
-use aws_lc_rs::encoding::AsDer;
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{self, EcdsaKeyPair, KeyPair};
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::STANDARD;
+use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
 use k8s_openapi::api::core::v1::{Event, Secret, ServiceAccount};
 use kube::api::{Api, ListParams, PostParams};
 use kube::{Resource, ResourceExt};
@@ -443,232 +434,124 @@ async fn app_role_cluster_issuer_issues_with_an_intermediate() -> anyhow::Result
     Ok(())
 }
 
-/// Signs ServiceAccount-shaped JWTs and answers TokenReviews for them, as the Kubernetes API
-/// server does (see the module comment for why this stands in for it).
-struct TokenReviewer {
-    key: EcdsaKeyPair,
-    /// TokenReviews answered.
-    reviews: AtomicUsize,
+/// The local API server as OpenBao's kubernetes auth sees it: URL and CA (PEM) from the
+/// kubeconfig, and the ServiceAccount token public key (`sa.pub`, written next to the
+/// kubeconfig by cm-envtest-apiserver) when there is one.
+fn kubernetes_api(cp: &ControlPlane) -> anyhow::Result<(String, String, Option<String>)> {
+    let kubeconfig = kube::config::Kubeconfig::read_from(cp.kubeconfig_path())?;
+    let cluster = kubeconfig
+        .clusters
+        .first()
+        .and_then(|c| c.cluster.as_ref())
+        .ok_or_else(|| anyhow::anyhow!("no cluster in the kubeconfig"))?;
+    let ca = match (
+        &cluster.certificate_authority_data,
+        &cluster.certificate_authority,
+    ) {
+        (Some(data), _) => String::from_utf8(STANDARD.decode(data)?)?,
+        (None, Some(file)) => std::fs::read_to_string(file)?,
+        (None, None) => anyhow::bail!("no CA in the kubeconfig"),
+    };
+    let server = cp.config().cluster_url.to_string();
+    let public_key = std::fs::read_to_string(cp.kubeconfig_path().with_file_name("sa.pub")).ok();
+    Ok((server.trim_end_matches('/').to_owned(), ca, public_key))
 }
 
-const SA_ISSUER: &str = "https://kubernetes.default.svc";
-
-impl TokenReviewer {
-    fn new() -> Self {
-        Self {
-            key: EcdsaKeyPair::generate(&signature::ECDSA_P256_SHA256_FIXED_SIGNING).unwrap(),
-            reviews: AtomicUsize::new(0),
-        }
-    }
-
-    fn public_key_pem(&self) -> String {
-        let der = self.key.public_key().as_der().unwrap();
-        let b64 = STANDARD.encode(der.as_ref());
-        let lines: Vec<&str> = b64
-            .as_bytes()
-            .chunks(64)
-            .map(|c| std::str::from_utf8(c).unwrap())
-            .collect();
-        format!(
-            "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
-            lines.join("\n")
-        )
-    }
-
-    /// A bound ServiceAccount token for `namespace/name` (uid `uid`) valid for ten minutes.
-    fn mint(&self, namespace: &str, name: &str, uid: &str, audience: &str) -> String {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
-        let header = json!({"alg": "ES256", "typ": "JWT"});
-        let claims = json!({
-            "iss": SA_ISSUER, "aud": [audience],
-            "sub": format!("system:serviceaccount:{namespace}:{name}"),
-            "iat": now, "nbf": now, "exp": now + 600,
-            "kubernetes.io": {"namespace": namespace, "serviceaccount": {"name": name, "uid": uid}},
-        });
-        let signing_input = format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(header.to_string()),
-            URL_SAFE_NO_PAD.encode(claims.to_string())
-        );
-        let sig = self
-            .key
-            .sign(&SystemRandom::new(), signing_input.as_bytes())
-            .unwrap();
-        format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(sig.as_ref()))
-    }
-
-    /// The TokenReview status for `token` wanted for `audiences`.
-    fn review(&self, token: &str, audiences: &[String]) -> Value {
-        self.reviews.fetch_add(1, Ordering::Relaxed);
-        let unauthenticated = |why: &str| json!({"authenticated": false, "error": why});
-        let parts: Vec<&str> = token.split('.').collect();
-        let [header, claims, sig] = parts[..] else {
-            return unauthenticated("not a JWT");
-        };
-        let Ok(sig) = URL_SAFE_NO_PAD.decode(sig) else {
-            return unauthenticated("bad signature encoding");
-        };
-        let public = signature::UnparsedPublicKey::new(
-            &signature::ECDSA_P256_SHA256_FIXED,
-            self.key.public_key().as_ref(),
-        );
-        if public
-            .verify(format!("{header}.{claims}").as_bytes(), &sig)
-            .is_err()
-        {
-            return unauthenticated("invalid signature");
-        }
-        let claims: Value = URL_SAFE_NO_PAD
-            .decode(claims)
-            .ok()
-            .and_then(|c| serde_json::from_slice(&c).ok())
-            .unwrap_or_default();
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
-        if claims["exp"].as_u64().is_none_or(|exp| exp < now) {
-            return unauthenticated("token expired");
-        }
-        let token_audiences: Vec<String> =
-            serde_json::from_value(claims["aud"].clone()).unwrap_or_default();
-        if !audiences.is_empty() && !audiences.iter().any(|a| token_audiences.contains(a)) {
-            return unauthenticated("token audiences do not match");
-        }
-        let k = &claims["kubernetes.io"];
-        let (ns, sa) = (&k["namespace"], &k["serviceaccount"]);
-        json!({
-            "authenticated": true,
-            "user": {
-                "username": format!(
-                    "system:serviceaccount:{}:{}",
-                    ns.as_str().unwrap_or_default(),
-                    sa["name"].as_str().unwrap_or_default()
-                ),
-                "uid": sa["uid"],
-            },
-            "audiences": token_audiences,
-        })
-    }
-
-    /// Serves `POST /apis/authentication.k8s.io/v1/tokenreviews` on a loopback port until the
-    /// returned task is aborted.
-    async fn serve(self: Arc<Self>) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
-        async fn handle(
-            axum::extract::State(reviewer): axum::extract::State<Arc<TokenReviewer>>,
-            axum::Json(review): axum::Json<Value>,
-        ) -> axum::Json<Value> {
-            let token = review["spec"]["token"].as_str().unwrap_or_default();
-            let audiences: Vec<String> =
-                serde_json::from_value(review["spec"]["audiences"].clone()).unwrap_or_default();
-            axum::Json(json!({
-                "apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview",
-                "status": reviewer.review(token, &audiences),
-            }))
-        }
-        let router = axum::Router::new()
-            .route(
-                "/apis/authentication.k8s.io/v1/tokenreviews",
-                axum::routing::post(handle),
-            )
-            .with_state(self);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
-        });
-        Ok((addr, task))
-    }
-}
-
-/// A self-signed CA certificate (PEM).
-fn unused_ca_pem() -> String {
-    let key = pki::PrivateKey::generate(pki::KeyType::Ecdsa(pki::EcCurve::P256)).unwrap();
-    let spec = pki::CsrSpec {
-        subject: pki::Subject {
-            common_name: "unused".into(),
-            ..Default::default()
+/// A token of ServiceAccount `name` from the TokenRequest API.
+async fn service_account_token(
+    api: &Api<ServiceAccount>,
+    name: &str,
+    audiences: &[&str],
+) -> anyhow::Result<String> {
+    let request = TokenRequest {
+        spec: TokenRequestSpec {
+            audiences: audiences.iter().map(|a| (*a).to_owned()).collect(),
+            expiration_seconds: Some(3600),
+            bound_object_ref: None,
         },
         ..Default::default()
     };
-    let overrides = pki::RequestOverrides::new(pki::DEFAULT_CERT_DURATION, true, &[]);
-    let template =
-        pki::CertificateTemplate::from_spec(&spec, key.public_key().clone(), &overrides).unwrap();
-    pki::self_sign(&template, &key).unwrap().chain_pem
+    let answer = api
+        .create_token_request(name, &PostParams::default(), &request)
+        .await?;
+    Ok(answer.status.map(|s| s.token).unwrap_or_default())
 }
 
-/// Aborts the TokenReview server when the test ends.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-/// Kubernetes auth with a ServiceAccount JWT from a Secret; `serviceAccountRef` asks the
-/// TokenRequest API for a token of that ServiceAccount.
+/// Kubernetes auth against the local API server: OpenBao checks the ServiceAccount JWT's
+/// signature with the API server's public key and asks its TokenReview API (as a reviewer
+/// ServiceAccount) whether the token is valid for the role's audience. The JWT comes from a
+/// Secret (`secretRef`) or, with `serviceAccountRef`, from the TokenRequest the controller
+/// makes for audience `vault://<namespace>/<issuer>`.
 #[tokio::test]
 async fn kubernetes_auth_issues_a_certificate() -> anyhow::Result<()> {
     let bao = OpenBao::start(Tls::Off).await?;
     let root = pki_with_role(&bao).await?;
     let policy = bao.update_policy("pki/sign/web").await?;
-    let reviewer = Arc::new(TokenReviewer::new());
-    let (review_addr, task) = reviewer.clone().serve().await?;
-    let _task = AbortOnDrop(task);
 
     let cp = ControlPlane::shared().await?;
     let ns = cp.namespace("vault-k8s").await?;
     let ns = ns.name();
     let controller = start(cp, ns).await?;
     let service_accounts: Api<ServiceAccount> = Api::namespaced(cp.client(), ns);
-    let sa = create(
-        &service_accounts,
-        json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "vault-auth"}}),
-    )
-    .await?;
+    for name in ["vault-auth", "vault-reviewer"] {
+        create(
+            &service_accounts,
+            json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name}}),
+        )
+        .await?;
+    }
+    // The reviewer's token is for the API server itself (the default audience).
+    let reviewer_jwt = service_account_token(&service_accounts, "vault-reviewer", &[]).await?;
 
+    let (host, ca, public_key) = kubernetes_api(cp)?;
     bao.enable_auth("kubernetes", "kubernetes").await?;
-    bao.write(
-        "auth/kubernetes/config",
-        &[
-            &format!("kubernetes_host=http://{review_addr}"),
-            &format!("pem_keys={}", reviewer.public_key_pem()),
-            &format!("issuer={SA_ISSUER}"),
-            // Outside a Pod there is no local ServiceAccount CA to default to; the TokenReview
-            // endpoint is plain HTTP, so this CA is required but never used.
-            "disable_local_ca_jwt=true",
-            &format!("kubernetes_ca_cert={}", unused_ca_pem()),
-        ],
-    )
-    .await?;
-    bao.write(
-        "auth/kubernetes/role/cert-manager",
-        &[
-            "bound_service_account_names=vault-auth",
-            &format!("bound_service_account_namespaces={ns}"),
-            "audience=vault",
-            &format!("token_policies={policy}"),
-        ],
-    )
-    .await?;
-    let jwt = reviewer.mint(ns, "vault-auth", &sa.uid().unwrap_or_default(), "vault");
+    let mut config = vec![
+        format!("kubernetes_host={host}"),
+        format!("kubernetes_ca_cert={ca}"),
+        format!("token_reviewer_jwt={reviewer_jwt}"),
+        // Outside a Pod there is no mounted ServiceAccount token or CA to fall back on.
+        "disable_local_ca_jwt=true".to_owned(),
+    ];
+    if let Some(key) = &public_key {
+        config.push(format!("pem_keys={key}"));
+    }
+    let config: Vec<&str> = config.iter().map(String::as_str).collect();
+    bao.write("auth/kubernetes/config", &config).await?;
+    let role = |audience: &str| {
+        vec![
+            "bound_service_account_names=vault-auth".to_owned(),
+            format!("bound_service_account_namespaces={ns}"),
+            format!("audience={audience}"),
+            format!("token_policies={policy}"),
+        ]
+    };
+    for (name, audience) in [
+        ("cert-manager", "vault".to_owned()),
+        ("bound", format!("vault://{ns}/bound")),
+    ] {
+        let params = role(&audience);
+        let params: Vec<&str> = params.iter().map(String::as_str).collect();
+        bao.write(&format!("auth/kubernetes/role/{name}"), &params)
+            .await?;
+    }
 
+    // secretRef: a JWT from a real TokenRequest, for the role's audience.
+    let jwt = service_account_token(&service_accounts, "vault-auth", &["vault"]).await?;
     let secrets: Api<Secret> = Api::namespaced(cp.client(), ns);
     create(&secrets, secret("vault-jwt", &[("token", &jwt)])).await?;
     let issuers: Api<Issuer> = Api::namespaced(cp.client(), ns);
-    create(
-        &issuers,
+    let kubernetes_issuer = |name: &str, auth: Value| {
         issuer(
             "Issuer",
+            name,
+            json!({"server": bao.address(), "path": "pki/sign/web", "auth": {"kubernetes": auth}}),
+        )
+    };
+    create(
+        &issuers,
+        kubernetes_issuer(
             "vault",
-            json!({
-                "server": bao.address(), "path": "pki/sign/web",
-                "auth": {"kubernetes": {"role": "cert-manager", "secretRef": {"name": "vault-jwt"}}},
-            }),
+            json!({"role": "cert-manager", "secretRef": {"name": "vault-jwt"}}),
         ),
     )
     .await?;
@@ -679,57 +562,97 @@ async fn kubernetes_auth_issues_a_certificate() -> anyhow::Result<()> {
     wait_condition(&certs, "k8s", "Ready", "True", "Ready").await?;
     check_issued(&secrets, "k8s", &names, &root, &[]).await?;
 
-    // A login with the wrong role is refused by OpenBao and named in the condition.
+    // serviceAccountRef: the controller requests the token itself.
     create(
         &issuers,
-        issuer(
-            "Issuer",
-            "bad-role",
-            json!({
-                "server": bao.address(), "path": "pki/sign/web",
-                "auth": {"kubernetes": {"role": "nobody", "secretRef": {"name": "vault-jwt"}}},
-            }),
+        kubernetes_issuer(
+            "bound",
+            json!({"role": "bound", "serviceAccountRef": {"name": "vault-auth"}}),
         ),
     )
     .await?;
-    let message = wait_condition(&issuers, "bad-role", "Ready", "False", "VaultError").await?;
+    wait_condition(&issuers, "bound", "Ready", "True", "VaultVerified").await?;
+    let names = ["bound.example.com"];
+    create(
+        &certs,
+        certificate("bound", json!({"name": "bound"}), &names),
+    )
+    .await?;
+    wait_condition(&certs, "bound", "Ready", "True", "Ready").await?;
+    check_issued(&secrets, "bound", &names, &root, &[]).await?;
+
+    // Refused logins are named in the condition: an unknown role, and a requested token whose
+    // audience (vault://<ns>/wrong-audience) is not the role's.
+    let refused = [
+        (
+            "bad-role",
+            json!({"role": "nobody", "secretRef": {"name": "vault-jwt"}}),
+            "invalid role name \"nobody\"",
+        ),
+        (
+            "wrong-audience",
+            json!({"role": "cert-manager", "serviceAccountRef": {"name": "vault-auth"}}),
+            "invalid audience (aud) claim",
+        ),
+    ];
+    for (name, auth, _) in &refused {
+        create(&issuers, kubernetes_issuer(name, auth.clone())).await?;
+    }
+    for (name, _, why) in &refused {
+        let message = wait_condition(&issuers, name, "Ready", "False", "VaultError").await?;
+        assert!(
+            message.starts_with(
+                "Failed to initialize Vault client: while requesting a Vault token using the \
+                 Kubernetes auth: error calling Vault server: Error making API request."
+            ) && message.contains("/v1/auth/kubernetes/login")
+                && message.contains(why),
+            "{name}: {message}"
+        );
+    }
+
+    // Once the ServiceAccount is gone, the API server's TokenReview no longer authenticates
+    // its token, and OpenBao refuses the login.
+    service_accounts
+        .delete("vault-auth", &Default::default())
+        .await?;
+    create(
+        &issuers,
+        kubernetes_issuer(
+            "deleted",
+            json!({"role": "cert-manager", "secretRef": {"name": "vault-jwt"}}),
+        ),
+    )
+    .await?;
+    let message = wait_condition(&issuers, "deleted", "Ready", "False", "VaultError").await?;
+    // The same JWT logged in above: only the TokenReview's answer changed.
     assert!(
-        message.starts_with(
-            "Failed to initialize Vault client: while requesting a Vault token using the \
-             Kubernetes auth: error calling Vault server: Error making API request."
-        ) && message.contains("/v1/auth/kubernetes/login"),
+        message.contains("/v1/auth/kubernetes/login\nCode: 403")
+            && message.ends_with("* permission denied"),
         "{message}"
     );
 
-    // serviceAccountRef: the controller asks the TokenRequest API for the ServiceAccount's
-    // token, which this API server does not serve; the condition names the request.
-    create(
-        &issuers,
-        issuer(
-            "Issuer",
-            "bound",
-            json!({
-                "server": bao.address(), "path": "pki/sign/web",
-                "auth": {"kubernetes": {"role": "cert-manager",
-                    "serviceAccountRef": {"name": "vault-auth", "audiences": ["vault"]}}},
-            }),
-        ),
-    )
-    .await?;
-    let message = wait_condition(&issuers, "bound", "Ready", "False", "VaultError").await?;
-    assert_eq!(
-        message,
-        format!(
-            "Failed to initialize Vault client: while requesting a Vault token using the \
-             Kubernetes auth: while requesting a token for the service account {ns}/vault-auth: \
-             the server could not find the requested resource"
-        )
-    );
+    // The API server saw OpenBao's TokenReviews (as the reviewer) and the controller's
+    // TokenRequests for the bound ServiceAccount.
+    let events = cp.audit_events()?;
+    let reviewer = format!("system:serviceaccount:{ns}:vault-reviewer");
     assert!(
-        reviewer.reviews.load(Ordering::Relaxed) > 0,
-        "OpenBao asked for TokenReviews"
+        events.iter().any(|e| e.verb == "create"
+            && e.request_uri == "/apis/authentication.k8s.io/v1/tokenreviews"
+            && e.user == reviewer
+            && e.code == Some(201)),
+        "OpenBao reviewed tokens as {reviewer}"
     );
-    assert!(!controller.stderr().contains(&jwt), "the JWT was logged");
+    let token_path = format!("/api/v1/namespaces/{ns}/serviceaccounts/vault-auth/token");
+    assert!(
+        events.iter().any(|e| e.verb == "create"
+            && e.request_uri.starts_with(&token_path)
+            && e.user_agent.contains("controller")
+            && e.code == Some(201)),
+        "the controller requested a token at {token_path}"
+    );
+    let log = controller.stderr();
+    assert!(!log.contains(&jwt), "the JWT was logged");
+    assert!(!log.contains("eyJ"), "a JWT was logged");
     Ok(())
 }
 

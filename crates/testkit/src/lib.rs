@@ -30,8 +30,8 @@
 pub mod bind9;
 pub mod cli;
 pub mod component;
-pub mod openbao;
 mod launch;
+pub mod openbao;
 pub mod pebble;
 mod process;
 
