@@ -269,12 +269,14 @@ async fn decide(
         return Ok(());
     }
     if !conditions::is_approved(cr) {
-        reporter.recorder().publish(
-            &*cr,
-            EventType::Normal,
-            "WaitingForApproval",
-            "Not signing CertificateRequest until it is Approved",
-        );
+        if responsible(ctx, signer, cr) {
+            reporter.recorder().publish(
+                &*cr,
+                EventType::Normal,
+                "WaitingForApproval",
+                "Not signing CertificateRequest until it is Approved",
+            );
+        }
         return Ok(());
     }
     if conditions::is_final(cr) {
@@ -338,6 +340,18 @@ async fn decide(
         reporter.ready(cr);
     }
     Ok(())
+}
+
+/// Whether `signer` is the one to speak for `cr` before its issuer is used: the signer of the
+/// issuer's type, or every signer while the issuer cannot be found. cert-manager has every
+/// signer publish its WaitingForApproval event (one per issuer type, each a write to the API
+/// server); one says the same.
+fn responsible(ctx: &Context, signer: Signer, cr: &CertificateRequest) -> bool {
+    let namespace = cr.namespace().unwrap_or_default();
+    match ResolvedIssuer::lookup(ctx, &IssuerRef::of(&cr.spec.issuer_ref), &namespace) {
+        Ok(issuer) => signer.handles(&issuer_type(issuer.config())),
+        Err(_) => true,
+    }
 }
 
 /// Writes `updated`'s status when it differs from `current`'s, conditional on the

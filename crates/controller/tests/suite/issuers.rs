@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use api::{CertificateRequest, ClusterIssuer, Issuer};
-use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::api::core::v1::{Event, Secret};
 use kube::Resource;
 use kube::api::{Api, Patch, PatchParams};
 use kube::core::NamespaceResourceScope;
@@ -26,6 +26,11 @@ const CONTROLLERS: &str = "issuers,clusterissuers,certificaterequests-approver,c
 const CLUSTER_RESOURCE_NAMESPACE: &str = "kube-system";
 
 async fn start(cp: &ControlPlane) -> anyhow::Result<Component> {
+    start_controllers(cp, CONTROLLERS).await
+}
+
+/// The controller running only `controllers`.
+async fn start_controllers(cp: &ControlPlane, controllers: &str) -> anyhow::Result<Component> {
     let crds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../charts/cert-manager-rs/crds");
     cp.install_crds(&[&crds]).await?;
     let healthz = component::free_addr()?;
@@ -38,7 +43,7 @@ async fn start(cp: &ControlPlane) -> anyhow::Result<Component> {
         .arg(format!("--internal-healthz-listen-address={healthz}"))
         .arg("--leader-elect=false")
         .args(super::SUITE_ARGS)
-        .arg(format!("--controllers={CONTROLLERS}"))
+        .arg(format!("--controllers={controllers}"))
         .start()?;
     c.wait_ready(healthz, READY).await?;
     Ok(c)
@@ -414,6 +419,83 @@ async fn ca_issuer_signs_once_its_secret_holds_a_ca() -> anyhow::Result<()> {
     assert!(
         !controller.stderr().contains("PRIVATE KEY"),
         "no key material in the log"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn only_the_issuers_signer_says_it_waits_for_approval() -> anyhow::Result<()> {
+    let cp = ControlPlane::shared().await?;
+    // No approver: the request waits until the test approves it.
+    let _c = start_controllers(
+        cp,
+        "issuers,certificaterequests-issuer-selfsigned,certificaterequests-issuer-ca",
+    )
+    .await?;
+    let ns = cp.namespace("issuers-approval").await?;
+    let ns = ns.name();
+    let issuers: Api<Issuer> = namespaced(cp, ns);
+    create(
+        &issuers,
+        json!({
+            "apiVersion": "cert-manager.io/v1", "kind": "Issuer",
+            "metadata": {"name": "selfsigned"}, "spec": {"selfSigned": {}},
+        }),
+    )
+    .await?;
+    wait_condition(&issuers, "selfsigned", "Ready", "True", "IsReady").await?;
+    let secrets: Api<Secret> = namespaced(cp, ns);
+    let requests: Api<CertificateRequest> = namespaced(cp, ns);
+    let k = key();
+    create(&secrets, &key_secret("wait-key", &k)).await?;
+    create(
+        &requests,
+        &request(
+            "wait",
+            json!({"name": "selfsigned", "kind": "Issuer"}),
+            &csr_pem(&k, "wait.example", &["wait.example"]),
+            Some("wait-key"),
+        ),
+    )
+    .await?;
+    let events: Api<Event> = namespaced(cp, ns);
+    let waiting = async || -> anyhow::Result<Vec<String>> {
+        Ok(events
+            .list(&Default::default())
+            .await?
+            .items
+            .into_iter()
+            .filter(|e| {
+                e.involved_object.name.as_deref() == Some("wait")
+                    && e.reason.as_deref() == Some("WaitingForApproval")
+            })
+            .map(|e| e.source.and_then(|s| s.component).unwrap_or_default())
+            .collect())
+    };
+    component::eventually("a WaitingForApproval event", WAIT, async || match waiting()
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        found if !found.is_empty() => Ok(()),
+        _ => Err("none yet".to_owned()),
+    })
+    .await?;
+    // Approve; once the request is signed, both signers have long seen it unapproved.
+    let approved = json!({"status": {"conditions": [{
+        "type": "Approved", "status": "True", "reason": "test", "message": "approved by the test",
+        "lastTransitionTime": "2026-01-01T00:00:00Z",
+    }]}});
+    requests
+        .patch_status("wait", &PatchParams::default(), &Patch::Merge(&approved))
+        .await?;
+    wait_condition(&requests, "wait", "Ready", "True", "Issued").await?;
+    let sources = waiting().await?;
+    assert!(
+        !sources.is_empty()
+            && sources
+                .iter()
+                .all(|c| c == "cert-manager-certificaterequests-issuer-selfsigned"),
+        "WaitingForApproval from {sources:?}"
     );
     Ok(())
 }
