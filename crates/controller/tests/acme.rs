@@ -11,17 +11,20 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use api::{Certificate, CertificateRequest, Challenge, Issuer, Order};
+use api::{Certificate, CertificateRequest, Challenge, ClusterIssuer, Issuer, Order};
 use base64::Engine;
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::api::core::v1::Secret;
-use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
+use kube::api::{Api, ListParams, Patch, PatchParams};
 use kube::{Resource, ResourceExt};
 use serde_json::{Value, json};
 use testkit::ControlPlane;
 use testkit::bind9::Bind9;
 use testkit::component::{self, Component};
 use testkit::pebble::{Pebble, PebbleOptions};
+
+mod common;
+use common::{condition, create, data, openssl_verify, pem_blocks, requests_of, wait_condition};
 
 const BIN: &str = env!("CARGO_BIN_EXE_controller");
 const READY: Duration = Duration::from_secs(60);
@@ -77,15 +80,6 @@ async fn start(
     Ok((c, metrics))
 }
 
-async fn create<K>(api: &Api<K>, obj: Value) -> anyhow::Result<K>
-where
-    K: Resource + Clone + serde::de::DeserializeOwned + serde::Serialize + std::fmt::Debug,
-{
-    Ok(api
-        .create(&PostParams::default(), &serde_json::from_value(obj)?)
-        .await?)
-}
-
 fn b64(s: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(s)
 }
@@ -128,60 +122,6 @@ fn certificate(name: &str, issuer: &str, dns_name: &str) -> Value {
     })
 }
 
-fn condition(obj: &Value, t: &str) -> Option<(String, String, String)> {
-    obj["status"]["conditions"]
-        .as_array()?
-        .iter()
-        .find(|c| c["type"] == t)
-        .map(|c| {
-            let s = |k: &str| c[k].as_str().unwrap_or_default().to_owned();
-            (s("status"), s("reason"), s("message"))
-        })
-}
-
-async fn wait_condition<K>(
-    api: &Api<K>,
-    name: &str,
-    t: &str,
-    status: &str,
-    reason: &str,
-) -> anyhow::Result<String>
-where
-    K: Resource<DynamicType = ()>
-        + Clone
-        + serde::de::DeserializeOwned
-        + serde::Serialize
-        + std::fmt::Debug,
-{
-    let what = format!("{} {name} {t}={status}/{reason}", K::kind(&()));
-    Ok(component::eventually(&what, WAIT, async || {
-        let obj = api.get(name).await.map_err(|e| e.to_string())?;
-        let value = serde_json::to_value(&obj).map_err(|e| e.to_string())?;
-        match condition(&value, t) {
-            Some((s, r, m)) if s == status && r == reason => Ok(m),
-            other => Err(format!("condition is {other:?}")),
-        }
-    })
-    .await?)
-}
-
-fn data(secret: &Secret, key: &str) -> String {
-    let bytes = secret
-        .data
-        .as_ref()
-        .and_then(|d| d.get(key))
-        .map(|b| b.0.clone())
-        .unwrap_or_default();
-    String::from_utf8(bytes).unwrap()
-}
-
-fn pem_blocks(pem: &str) -> Vec<String> {
-    pem.split_inclusive("-----END CERTIFICATE-----")
-        .map(|b| b.trim().to_owned())
-        .filter(|b| !b.is_empty())
-        .collect()
-}
-
 /// `tls.crt` of `secret` (leaf + intermediates) verifies with openssl against `root`, names
 /// `dns_name`, and matches `tls.key`. Returns the leaf's serial.
 async fn check_issued(
@@ -197,40 +137,28 @@ async fn check_issued(
         blocks.len() >= 2,
         "leaf and intermediate in tls.crt: {chain}"
     );
+    let text = openssl_verify(&chain, root);
+    assert!(
+        text.contains(&format!("DNS:{dns_name}")),
+        "{dns_name} in SANs:\n{text}"
+    );
     let dir = tempfile::tempdir()?;
-    let path = |n: &str| dir.path().join(n);
-    std::fs::write(path("leaf.pem"), &blocks[0])?;
-    std::fs::write(path("untrusted.pem"), blocks[1..].join("\n"))?;
-    std::fs::write(path("root.pem"), root)?;
-    std::fs::write(path("tls.key"), &key)?;
-    let openssl = |args: &[&str]| -> anyhow::Result<String> {
-        let out = Command::new("openssl").args(args).output()?;
+    let (leaf, key_file) = (dir.path().join("leaf.pem"), dir.path().join("tls.key"));
+    std::fs::write(&leaf, &blocks[0])?;
+    std::fs::write(&key_file, &key)?;
+    let public_key = |args: &[&str], file: &Path| -> anyhow::Result<String> {
+        let out = Command::new("openssl").args(args).arg(file).output()?;
         anyhow::ensure!(
             out.status.success(),
-            "openssl {args:?}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
+            "openssl {args:?}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
         Ok(String::from_utf8(out.stdout)?)
     };
-    let p = |n: &str| path(n).display().to_string();
-    openssl(&[
-        "verify",
-        "-CAfile",
-        &p("root.pem"),
-        "-untrusted",
-        &p("untrusted.pem"),
-        &p("leaf.pem"),
-    ])?;
     assert_eq!(
-        openssl(&["pkey", "-pubout", "-in", &p("tls.key")])?,
-        openssl(&["x509", "-noout", "-pubkey", "-in", &p("leaf.pem")])?,
+        public_key(&["pkey", "-pubout", "-in"], &key_file)?,
+        public_key(&["x509", "-noout", "-pubkey", "-in"], &leaf)?,
         "tls.key belongs to tls.crt"
-    );
-    let text = openssl(&["x509", "-noout", "-text", "-in", &p("leaf.pem")])?;
-    assert!(
-        text.contains(&format!("DNS:{dns_name}")),
-        "{dns_name} in SANs:\n{text}"
     );
     let cert = pki::ParsedCertificate::from_pem(blocks[0].as_bytes())?;
     Ok(cert.serial_hex())
@@ -281,11 +209,10 @@ async fn dns01_issues_renews_and_keeps_existing_account_keys() -> anyhow::Result
 
     create(&secrets, tsig_secret(&dns)).await?;
     create(&issuers, acme_issuer("acme", &pebble, &dns, "acme-account")).await?;
-    let message =
-        wait_condition(&issuers, "acme", "Ready", "True", "ACMEAccountRegistered").await?;
+    let issuer = wait_condition(&issuers, "acme", "Ready", "True", "ACMEAccountRegistered").await?;
     assert_eq!(
-        message,
-        "The ACME account was registered with the ACME server"
+        condition(&issuer, "Ready").map(|c| c.2).as_deref(),
+        Some("The ACME account was registered with the ACME server")
     );
     let issuer = issuers.get("acme").await?;
     let acme_status = issuer
@@ -664,12 +591,13 @@ async fn invalid_challenge_fails_clearly_without_an_order_loop() -> anyhow::Resu
     let name = format!("bad.{}", dns.zone().trim_end_matches('.'));
     create(&certs, certificate("web", "acme", &name)).await?;
 
-    let message = wait_condition(&certs, "web", "Issuing", "False", "Failed").await?;
+    let crt = wait_condition(&certs, "web", "Issuing", "False", "Failed").await?;
+    let message = condition(&crt, "Issuing").map(|c| c.2).unwrap_or_default();
     assert!(
         message.contains("order is in \"invalid\" state"),
         "{message}"
     );
-    let list = requests.list(&ListParams::default()).await?.items;
+    let list = requests_of(&requests, "web").await?;
     assert_eq!(list.len(), 1);
     let cr = serde_json::to_value(&list[0])?;
     let (status, reason, cr_message) = condition(&cr, "Ready").expect("Ready condition");
@@ -822,4 +750,241 @@ async fn http01_issues_with_the_acmesolver_the_controller_asked_for() -> anyhow:
     .await?;
     controller.fail_if_exited()?;
     Ok(())
+}
+
+/// A random EAB MAC key, base64url without padding (how CAs hand them out, and what both
+/// Pebble's `externalAccountMACKeys` and cert-manager's `keySecretRef` hold).
+fn eab_mac_key() -> anyhow::Result<String> {
+    let mut key = [0u8; 32];
+    aws_lc_rs::rand::fill(&mut key).map_err(|_| anyhow::anyhow!("no randomness"))?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key))
+}
+
+/// `acme_issuer` with an External Account Binding of `key_id` and the MAC key in Secret
+/// `secret` (key `secret`).
+fn eab_issuer(name: &str, pebble: &Pebble, dns: &Bind9, key_id: &str, secret: &str) -> Value {
+    let mut issuer = acme_issuer(name, pebble, dns, &format!("{name}-account"));
+    issuer["spec"]["acme"]["externalAccountBinding"] = json!({
+        "keyID": key_id,
+        "keySecretRef": {"name": secret, "key": "secret"},
+    });
+    issuer
+}
+
+/// Pebble requires External Account Binding: an Issuer with the right key ID and MAC key
+/// registers and issues; no binding, a wrong MAC key or an unknown key ID is refused by the
+/// server and a missing key Secret or Secret key is found locally, each reported as Ready=False
+/// `ErrRegisterACMEAccount` with the cause; once the missing Secret appears, that Issuer
+/// registers without any change to it.
+#[tokio::test]
+async fn eab_issuer_registers_and_issues_and_bad_bindings_fail_clearly() -> anyhow::Result<()> {
+    let dns = Bind9::start().await?;
+    let mac_key = eab_mac_key()?;
+    let pebble = Pebble::start(PebbleOptions {
+        dns_server: Some(dns.addr()),
+        eab_required: true,
+        eab_keys: vec![("kid-1".into(), mac_key.clone())],
+        ..Default::default()
+    })
+    .await?;
+    let cp = ControlPlane::shared().await?;
+    let ns = cp.namespace("acme-eab").await?;
+    let ns = ns.name();
+    let dir = tempfile::tempdir()?;
+    let flags = Flags {
+        resolver: dns.addr(),
+        config: None,
+        env: Vec::new(),
+    };
+    let (mut controller, _) = start(cp, ns, flags, dir.path()).await?;
+    let secrets: Api<Secret> = Api::namespaced(cp.client(), ns);
+    let issuers: Api<Issuer> = Api::namespaced(cp.client(), ns);
+    let certs: Api<Certificate> = Api::namespaced(cp.client(), ns);
+    let eab_secret = |name: &str, key: &str| {
+        json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name},
+               "stringData": {"secret": key}})
+    };
+    create(&secrets, tsig_secret(&dns)).await?;
+    create(&secrets, eab_secret("eab", &mac_key)).await?;
+    create(&secrets, eab_secret("eab-wrong", &eab_mac_key()?)).await?;
+
+    create(&issuers, eab_issuer("eab", &pebble, &dns, "kid-1", "eab")).await?;
+    create(
+        &issuers,
+        acme_issuer("no-eab", &pebble, &dns, "no-eab-account"),
+    )
+    .await?;
+    create(
+        &issuers,
+        eab_issuer("wrong-key", &pebble, &dns, "kid-1", "eab-wrong"),
+    )
+    .await?;
+    create(
+        &issuers,
+        eab_issuer("unknown-kid", &pebble, &dns, "kid-unknown", "eab"),
+    )
+    .await?;
+    create(
+        &issuers,
+        eab_issuer("later", &pebble, &dns, "kid-1", "eab-later"),
+    )
+    .await?;
+    let mut no_such_key = eab_issuer("no-such-key", &pebble, &dns, "kid-1", "eab");
+    no_such_key["spec"]["acme"]["externalAccountBinding"]["keySecretRef"]["key"] = "hmac".into();
+    create(&issuers, no_such_key).await?;
+
+    wait_condition(&issuers, "eab", "Ready", "True", "ACMEAccountRegistered").await?;
+    let failed = async |name: &str| -> anyhow::Result<String> {
+        let issuer =
+            wait_condition(&issuers, name, "Ready", "False", "ErrRegisterACMEAccount").await?;
+        let message = condition(&issuer, "Ready").map(|c| c.2).unwrap_or_default();
+        assert!(
+            message.starts_with("Failed to register ACME account: "),
+            "{name}: {message}"
+        );
+        assert!(
+            !message.contains(&mac_key),
+            "{name}: MAC key not in the message"
+        );
+        Ok(message)
+    };
+    // The server's problem as cert-manager words it: `<status> <type>: <detail>`.
+    let message = failed("no-eab").await?;
+    assert!(
+        message.starts_with(
+            "Failed to register ACME account: 403 urn:ietf:params:acme:error:externalAccountRequired: "
+        ),
+        "{message}"
+    );
+    let message = failed("wrong-key").await?;
+    assert!(
+        message.starts_with(
+            "Failed to register ACME account: 403 urn:ietf:params:acme:error:unauthorized: "
+        ) && message.contains("external account binding"),
+        "{message}"
+    );
+    let message = failed("unknown-kid").await?;
+    assert!(
+        message.starts_with(
+            "Failed to register ACME account: 403 urn:ietf:params:acme:error:unauthorized: "
+        ) && message.contains("'kid'"),
+        "{message}"
+    );
+    let message = failed("later").await?;
+    assert_eq!(
+        message,
+        "Failed to register ACME account: secrets \"eab-later\" not found"
+    );
+    let message = failed("no-such-key").await?;
+    assert_eq!(
+        message,
+        "Failed to register ACME account: failed to find external account binding key data in Secret \"eab\" at index \"hmac\""
+    );
+    // The refused Issuers have no account.
+    for name in ["no-eab", "wrong-key", "unknown-kid", "later", "no-such-key"] {
+        let uri = issuers
+            .get(name)
+            .await?
+            .status
+            .and_then(|s| s.acme)
+            .and_then(|a| a.uri);
+        assert!(
+            uri.as_ref().is_none_or(|u| u.is_empty()),
+            "{name}: account {uri:?}"
+        );
+    }
+
+    // The bound account issues.
+    let name = format!("eab.{}", dns.zone().trim_end_matches('.'));
+    create(&certs, certificate("web", "eab", &name)).await?;
+    wait_condition(&certs, "web", "Ready", "True", "Ready").await?;
+    let root = pebble.issuer_roots_pem().await?;
+    check_issued(&secrets, "web-tls", &name, &root).await?;
+
+    // The missing MAC key Secret appears: the Secret watch runs the Issuer's setup again.
+    create(&secrets, eab_secret("eab-later", &mac_key)).await?;
+    wait_condition(&issuers, "later", "Ready", "True", "ACMEAccountRegistered").await?;
+    assert!(
+        !controller.stderr().contains(&mac_key),
+        "MAC key not logged"
+    );
+    controller.fail_if_exited()?;
+    Ok(())
+}
+
+/// A ClusterIssuer reads its account key and the TSIG Secret in the controller's
+/// `--cluster-resource-namespace` (the generated account key goes there too) and issues a
+/// Certificate of another namespace through DNS-01.
+#[tokio::test]
+async fn cluster_issuer_issues_with_secrets_in_the_cluster_resource_namespace() -> anyhow::Result<()>
+{
+    let dns = Bind9::start().await?;
+    let pebble = Pebble::start(PebbleOptions {
+        dns_server: Some(dns.addr()),
+        ..Default::default()
+    })
+    .await?;
+    let cp = ControlPlane::shared().await?;
+    let resources = cp.namespace("acme-cluster-res").await?;
+    let resources = resources.name();
+    let app = cp.namespace("acme-cluster-app").await?;
+    let app = app.name();
+    let dir = tempfile::tempdir()?;
+    let flags = Flags {
+        resolver: dns.addr(),
+        config: None,
+        env: Vec::new(),
+    };
+    let (mut controller, _) = start(cp, resources, flags, dir.path()).await?;
+    let resource_secrets: Api<Secret> = Api::namespaced(cp.client(), resources);
+    let app_secrets: Api<Secret> = Api::namespaced(cp.client(), app);
+    let cluster_issuers: Api<ClusterIssuer> = Api::all(cp.client());
+    let certs: Api<Certificate> = Api::namespaced(cp.client(), app);
+    let orders: Api<Order> = Api::namespaced(cp.client(), app);
+
+    // Cluster-scoped: named after the test's namespace so that runs against an existing
+    // cluster do not collide.
+    let issuer_name = format!("{resources}-acme");
+    create(&resource_secrets, tsig_secret(&dns)).await?;
+    let mut issuer = acme_issuer(&issuer_name, &pebble, &dns, "cluster-acme-account");
+    issuer["kind"] = "ClusterIssuer".into();
+    create(&cluster_issuers, issuer).await?;
+    let result = async {
+        wait_condition(
+            &cluster_issuers,
+            &issuer_name,
+            "Ready",
+            "True",
+            "ACMEAccountRegistered",
+        )
+        .await?;
+        let account = resource_secrets.get("cluster-acme-account").await?;
+        pki::PrivateKey::from_pem(data(&account, "tls.key").as_bytes())?;
+        assert!(
+            app_secrets.get_opt("cluster-acme-account").await?.is_none(),
+            "the account key is in the cluster resource namespace only"
+        );
+
+        let name = format!("cluster.{}", dns.zone().trim_end_matches('.'));
+        let mut crt = certificate("web", &issuer_name, &name);
+        crt["spec"]["issuerRef"]["kind"] = "ClusterIssuer".into();
+        create(&certs, crt).await?;
+        wait_condition(&certs, "web", "Ready", "True", "Ready").await?;
+        let root = pebble.issuer_roots_pem().await?;
+        check_issued(&app_secrets, "web-tls", &name, &root).await?;
+        let all = orders.list(&ListParams::default()).await?.items;
+        assert_eq!(all.len(), 1, "one Order");
+        assert_eq!(
+            all[0].spec.issuer_ref.kind.as_deref(),
+            Some("ClusterIssuer")
+        );
+        controller.fail_if_exited()?;
+        anyhow::Ok(())
+    }
+    .await;
+    // Not removed with the namespaces.
+    cluster_issuers
+        .delete(&issuer_name, &Default::default())
+        .await?;
+    result
 }

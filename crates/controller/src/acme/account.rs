@@ -26,8 +26,9 @@ pub const DEFAULT_KEY: &str = "tls.key";
 /// Why an issuer has no usable ACME client.
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
-    /// The account key Secret does not exist.
-    #[error("secret \"{name}\" not found")]
+    /// A referenced Secret (account key, EAB MAC key) does not exist; worded as the API
+    /// server's NotFound error, which cert-manager passes on.
+    #[error("secrets \"{name}\" not found")]
     SecretMissing { name: String },
     /// The Secret or its key is unusable; retrying does not help until it changes.
     #[error("{0}")]

@@ -7,6 +7,7 @@ pub mod account;
 pub mod challenges;
 pub mod dns01;
 pub mod http01;
+pub mod order_name;
 pub mod orders;
 pub mod scheduler;
 pub mod solver;

@@ -20,10 +20,9 @@ use kube::{Api, Resource, ResourceExt};
 use kubeclient::store::key_of;
 
 use super::account;
+use super::order_name::compute_name;
 use super::{ErrorKind, classify, is_failure_state, state_of};
-use crate::certificaterequests::acme::{
-    compute_name, controller_ref, is_controlled_by, owner_of_kind,
-};
+use crate::certificaterequests::acme::{controller_ref, is_controlled_by, owner_of_kind};
 use crate::context::Context;
 use crate::events::EventType;
 use crate::issuers::lookup::{IssuerRef, ResolvedIssuer};
@@ -457,7 +456,9 @@ fn required_challenges(
             solver,
             issuer_ref: order.spec.issuer_ref.clone(),
         };
-        let name = compute_name(&order.name_any(), &serde_json::to_value(&ch_spec)?);
+        // Not yet cert-manager's Challenge names (those hash Go's JSON of the whole solver).
+        let hashed = serde_json::to_vec(&serde_json::to_value(&ch_spec)?)?;
+        let name = compute_name(&order.name_any(), &hashed);
         let mut ch = Challenge::new(&name, ch_spec);
         ch.metadata.namespace = order.namespace();
         ch.metadata.owner_references = Some(vec![controller_ref(order)]);

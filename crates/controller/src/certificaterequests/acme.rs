@@ -11,6 +11,7 @@ use kube::api::{DeleteParams, ObjectMeta, PostParams};
 use kube::{Api, Resource, ResourceExt};
 
 use super::sync::{Issued, Reporter, Signer};
+use crate::acme::order_name::{go_ip_string, order_name};
 use crate::context::Context;
 use crate::issuers::lookup::ResolvedIssuer;
 use crate::runtime::Controller;
@@ -76,12 +77,7 @@ pub async fn sign(
             return Ok(None);
         }
     };
-    let ips: Vec<String> = csr
-        .spec
-        .ip_addresses
-        .iter()
-        .map(|ip| ip.to_string())
-        .collect();
+    let ips: Vec<String> = csr.spec.ip_addresses.iter().map(go_ip_string).collect();
     let cn = &csr.spec.subject.common_name;
     if !cn.is_empty() && !csr.spec.dns_names.contains(cn) && !ips.contains(cn) {
         let err = format!(
@@ -186,8 +182,9 @@ pub async fn sign(
     }))
 }
 
-/// The Order for `cr`: named `<request>-<FNV-1 hash of the spec without the CSR>` as
-/// cert-manager does, owned by the request, with its labels and annotations.
+/// The Order for `cr`, as cert-manager builds it: named as cert-manager names it
+/// ([`order_name`]), owned by the request, with its labels and annotations; the duration
+/// only with `enableDurationFeature`, in Go's form (`2160h0m0s`) when it parses.
 pub fn build_order(
     cr: &CertificateRequest,
     csr: &pki::ParsedCsr,
@@ -195,37 +192,27 @@ pub fn build_order(
     profile: Option<&str>,
 ) -> Order {
     let non_empty = |v: Vec<String>| Some(v).filter(|v| !v.is_empty());
+    let duration = cr
+        .spec
+        .duration
+        .as_ref()
+        .filter(|_| enable_duration_feature)
+        .map(|d| {
+            d.parse()
+                .map(api::Duration::from_go)
+                .unwrap_or_else(|_| d.clone())
+        });
     let spec = OrderSpec {
         request: cr.spec.request.clone(),
         issuer_ref: cr.spec.issuer_ref.clone(),
         common_name: Some(csr.spec.subject.common_name.clone()).filter(|c| !c.is_empty()),
         dns_names: non_empty(csr.spec.dns_names.clone()),
-        ip_addresses: non_empty(
-            csr.spec
-                .ip_addresses
-                .iter()
-                .map(|i| i.to_string())
-                .collect(),
-        ),
-        duration: if enable_duration_feature {
-            cr.spec.duration.clone()
-        } else {
-            None
-        },
+        ip_addresses: non_empty(csr.spec.ip_addresses.iter().map(go_ip_string).collect()),
+        duration,
         profile: profile.filter(|p| !p.is_empty()).map(str::to_owned),
         replaces: None,
     };
-    let cr_name = cr.name_any();
-    let mut hashed = serde_json::to_value(OrderSpec {
-        request: Default::default(),
-        ..spec.clone()
-    })
-    .unwrap_or_default();
-    if cr_name.len() >= 52 {
-        // Long names are truncated: the request name keeps their hashes apart.
-        hashed = serde_json::json!({"certificateRequestName": cr_name, "spec": hashed});
-    }
-    let name = compute_name(&cr_name, &hashed);
+    let name = order_name(&cr.name_any(), &spec);
     let mut order = Order::new(&name, spec);
     order.metadata.namespace = cr.namespace();
     order.metadata.labels = Some(cr.labels().clone()).filter(|l| !l.is_empty());
@@ -234,50 +221,9 @@ pub fn build_order(
     order
 }
 
-/// cert-manager's `ComputeName`: the prefix shortened to 52 characters, `-`, and the 32-bit
-/// FNV-1 hash of the JSON of `obj`.
-pub fn compute_name(prefix: &str, obj: &serde_json::Value) -> String {
-    let bytes = serde_json::to_vec(obj).unwrap_or_default();
-    format!("{}-{}", shorten_dns_safe(prefix, 52), fnv1_32(&bytes))
-}
-
-fn fnv1_32(data: &[u8]) -> u32 {
-    data.iter().fold(0x811c_9dc5u32, |h, b| {
-        h.wrapping_mul(0x0100_0193) ^ u32::from(*b)
-    })
-}
-
-/// `in` cut to at most `max` characters, ending on an alphanumeric character.
-fn shorten_dns_safe(s: &str, max: usize) -> &str {
-    if s.len() < max {
-        return s;
-    }
-    let head = &s[..max.min(s.len())];
-    match head.rfind(|c: char| c.is_ascii_alphanumeric()) {
-        Some(i) => &head[..=i],
-        None => "",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn fnv1_matches_go() {
-        // Go: fnv.New32() of "" and "a".
-        assert_eq!(fnv1_32(b""), 2_166_136_261);
-        assert_eq!(fnv1_32(b"a"), 0x050c_5d7e);
-    }
-
-    #[test]
-    fn names_are_shortened_on_alphanumerics() {
-        assert_eq!(shorten_dns_safe("abc", 52), "abc");
-        let long = format!("{}--x", "a".repeat(51));
-        assert_eq!(shorten_dns_safe(&long, 52), "a".repeat(51));
-        let name = compute_name("req-1", &serde_json::json!({"a": 1}));
-        assert!(name.starts_with("req-1-"), "{name}");
-    }
 
     #[test]
     fn order_is_owned_and_deterministic() {

@@ -224,7 +224,7 @@ async fn setup<K: IssuerKind>(
     let account = match client.register(contact, eab.as_ref(), true).await {
         Ok(a) => a,
         Err(e) => {
-            let message = format!("{MESSAGE_REGISTRATION_FAILED}{e}");
+            let message = format!("{MESSAGE_REGISTRATION_FAILED}{}", acme_message(&e));
             // A 4xx answer means the request itself is wrong: wait for a change.
             return Outcome::not_ready(REASON_REGISTRATION_FAILED, message, retryable(&e));
         }
@@ -238,7 +238,7 @@ async fn setup<K: IssuerKind>(
         match client.update_account(contact).await {
             Ok(_) => email.clone(),
             Err(e) => {
-                let message = format!("{MESSAGE_UPDATE_FAILED}{e}");
+                let message = format!("{MESSAGE_UPDATE_FAILED}{}", acme_message(&e));
                 return Outcome::not_ready(REASON_UPDATE_FAILED, message, retryable(&e));
             }
         }
@@ -262,6 +262,15 @@ fn registered() -> Readiness {
         status: ConditionStatus::True,
         reason: REASON_REGISTERED,
         message: MESSAGE_REGISTERED.into(),
+    }
+}
+
+/// An ACME error as cert-manager's client words it: a server problem as
+/// `<status> <type>: <detail>`, without our client's `acme: <action>:` prefix.
+fn acme_message(e: &acme::Error) -> String {
+    match e {
+        acme::Error::Problem { problem, .. } => problem.to_string(),
+        other => other.to_string(),
     }
 }
 
@@ -373,6 +382,23 @@ mod tests {
     use api::meta::SecretKeySelector;
 
     use super::*;
+
+    #[test]
+    fn server_problems_are_worded_as_by_cert_manager() {
+        let e = acme::Error::Problem {
+            action: "register_account",
+            problem: Box::new(acme::Problem {
+                type_: "urn:ietf:params:acme:error:unauthorized".into(),
+                detail: "unknown key".into(),
+                status: Some(403),
+                ..Default::default()
+            }),
+        };
+        assert_eq!(
+            acme_message(&e),
+            "403 urn:ietf:params:acme:error:unauthorized: unknown key"
+        );
+    }
 
     #[test]
     fn referenced_secrets_are_key_and_eab() {
