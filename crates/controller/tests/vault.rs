@@ -21,6 +21,9 @@ use testkit::ControlPlane;
 use testkit::component::{self, Component};
 use testkit::openbao::{OpenBao, Tls};
 
+mod common;
+use common::{condition, create, data, requests_of};
+
 const BIN: &str = env!("CARGO_BIN_EXE_controller");
 const READY: Duration = Duration::from_secs(60);
 const WAIT: Duration = Duration::from_secs(60);
@@ -45,15 +48,6 @@ async fn start(cp: &ControlPlane, cluster_resource_namespace: &str) -> anyhow::R
         .start()?;
     c.wait_ready(healthz, READY).await?;
     Ok(c)
-}
-
-async fn create<K>(api: &Api<K>, obj: Value) -> anyhow::Result<K>
-where
-    K: Resource + Clone + serde::de::DeserializeOwned + serde::Serialize + std::fmt::Debug,
-{
-    Ok(api
-        .create(&PostParams::default(), &serde_json::from_value(obj)?)
-        .await?)
 }
 
 fn secret(name: &str, data: &[(&str, &str)]) -> Value {
@@ -87,18 +81,6 @@ fn certificate(name: &str, issuer_ref: Value, dns_names: &[&str]) -> Value {
     })
 }
 
-/// The condition `t` of `obj` as `(status, reason, message)`.
-fn condition(obj: &Value, t: &str) -> Option<(String, String, String)> {
-    obj["status"]["conditions"]
-        .as_array()?
-        .iter()
-        .find(|c| c["type"] == t)
-        .map(|c| {
-            let s = |k: &str| c[k].as_str().unwrap_or_default().to_owned();
-            (s("status"), s("reason"), s("message"))
-        })
-}
-
 /// Waits until `name`'s condition `t` is `status`/`reason`; returns its message.
 async fn wait_condition<K>(
     api: &Api<K>,
@@ -114,26 +96,8 @@ where
         + serde::Serialize
         + std::fmt::Debug,
 {
-    let what = format!("{} {name} {t}={status}/{reason}", K::kind(&()));
-    Ok(component::eventually(&what, WAIT, async || {
-        let obj = api.get(name).await.map_err(|e| e.to_string())?;
-        let value = serde_json::to_value(&obj).map_err(|e| e.to_string())?;
-        match condition(&value, t) {
-            Some((s, r, m)) if s == status && r == reason => Ok(m),
-            other => Err(format!("condition is {other:?}")),
-        }
-    })
-    .await?)
-}
-
-fn data(secret: &Secret, key: &str) -> String {
-    let bytes = secret
-        .data
-        .as_ref()
-        .and_then(|d| d.get(key))
-        .map(|b| b.0.clone())
-        .unwrap_or_default();
-    String::from_utf8(bytes).unwrap()
+    let obj = common::wait_condition(api, name, t, status, reason).await?;
+    Ok(condition(&obj, t).map(|(_, _, m)| m).unwrap_or_default())
 }
 
 fn pem_blocks(pem: &str) -> Vec<String> {
@@ -215,23 +179,6 @@ async fn check_issued(
         "the requested duration (2h) is the TTL: {lifetime:?} left"
     );
     Ok(())
-}
-
-/// The CertificateRequests of Certificate `crt`.
-async fn requests_of(api: &Api<CertificateRequest>, crt: &str) -> anyhow::Result<Vec<String>> {
-    Ok(api
-        .list(&ListParams::default())
-        .await?
-        .items
-        .into_iter()
-        .filter(|cr| {
-            cr.annotations()
-                .get("cert-manager.io/certificate-name")
-                .map(String::as_str)
-                == Some(crt)
-        })
-        .map(|cr| cr.name_any())
-        .collect())
 }
 
 /// A PKI mount `pki` with a root CA and role `web` for `*.example.com`; the root's PEM.
@@ -333,7 +280,11 @@ async fn token_auth_over_tls_issues_and_reports_a_wrong_token() -> anyhow::Resul
     );
     assert!(message.contains("Code: 403"), "{message}");
     assert!(message.contains("permission denied"), "{message}");
-    let request = requests_of(&requests, "denied").await?;
+    let request: Vec<String> = requests_of(&requests, "denied")
+        .await?
+        .iter()
+        .map(|cr| cr.name_any())
+        .collect();
     assert_eq!(request.len(), 1);
     let message = wait_condition(&requests, &request[0], "Ready", "False", "Failed").await?;
     assert!(

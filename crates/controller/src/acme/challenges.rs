@@ -352,27 +352,51 @@ async fn set_finalizers(ctx: &Context, ch: &Challenge, add: &[&str]) -> anyhow::
     let patch = serde_json::json!({
         "metadata": {"resourceVersion": ch.resource_version(), "finalizers": finalizers},
     });
+    merge_patch(ctx, ch, patch, Part::Finalizers).await
+}
+
+/// What a merge patch of a Challenge writes.
+#[derive(Clone, Copy, PartialEq)]
+enum Part {
+    Finalizers,
+    Status,
+}
+
+/// Merge-patches `ch` (its status subresource for [`Part::Status`]); the patch carries the
+/// resourceVersion read, so a concurrent change is a conflict and retried. A Challenge
+/// already gone needs nothing.
+async fn merge_patch(
+    ctx: &Context,
+    ch: &Challenge,
+    patch: serde_json::Value,
+    part: Part,
+) -> anyhow::Result<()> {
     let api: Api<Challenge> =
         Api::namespaced(ctx.client.clone(), &ch.namespace().unwrap_or_default());
     let params = PatchParams {
         field_manager: Some(Context::field_manager(NAME)),
         ..Default::default()
     };
-    match api
-        .patch(&ch.name_any(), &params, &Patch::Merge(patch))
-        .await
-    {
+    let name = ch.name_any();
+    let result = match part {
+        Part::Finalizers => api.patch(&name, &params, &Patch::Merge(patch)).await,
+        Part::Status => api.patch_status(&name, &params, &Patch::Merge(patch)).await,
+    };
+    match result {
         Ok(_) => Ok(()),
         Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
-        Err(e) => Err(anyhow::anyhow!(
-            "updating finalizers of Challenge {}: {e}",
-            ch.name_any()
-        )),
+        Err(e) => {
+            let what = if part == Part::Status {
+                "status"
+            } else {
+                "finalizers"
+            };
+            Err(anyhow::anyhow!("updating {what} of Challenge {name}: {e}"))
+        }
     }
 }
 
-/// Writes the status (every field, so that cleared ones are removed), conditional on the
-/// resourceVersion read; a Challenge already gone needs nothing.
+/// Writes the status (every field, so that cleared ones are removed).
 async fn write_status(
     ctx: &Context,
     ch: &Challenge,
@@ -388,21 +412,5 @@ async fn write_status(
             "state": status.state,
         },
     });
-    let api: Api<Challenge> =
-        Api::namespaced(ctx.client.clone(), &ch.namespace().unwrap_or_default());
-    let params = PatchParams {
-        field_manager: Some(Context::field_manager(NAME)),
-        ..Default::default()
-    };
-    match api
-        .patch_status(&ch.name_any(), &params, &Patch::Merge(patch))
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
-        Err(e) => Err(anyhow::anyhow!(
-            "updating status of Challenge {}: {e}",
-            ch.name_any()
-        )),
-    }
+    merge_patch(ctx, ch, patch, Part::Status).await
 }
