@@ -91,8 +91,8 @@ async fn main() -> anyhow::Result<()> {
         .await
         .context("loading the Kubernetes client configuration")?;
     let apiserver_ca = apiserver_ca(&client_config)?;
-    let client =
-        kubeclient::connect::client(client_config, connect.rate_limit).context("connecting to the Kubernetes API")?;
+    let client = kubeclient::connect::client(client_config, connect.rate_limit)
+        .context("connecting to the Kubernetes API")?;
 
     let settings = Settings {
         streaming: gates.enabled(WATCH_LIST_CLIENT),
