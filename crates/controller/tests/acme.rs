@@ -26,8 +26,6 @@ use testkit::pebble::{Pebble, PebbleOptions};
 mod common;
 use common::{condition, create, data, openssl_verify, pem_blocks, requests_of, wait_condition};
 
-const BIN: &str = env!("CARGO_BIN_EXE_controller");
-const READY: Duration = Duration::from_secs(60);
 const WAIT: Duration = Duration::from_secs(90);
 
 /// How the controller is started for a test.
@@ -46,25 +44,16 @@ async fn start(
     flags: Flags<'_>,
     dir: &Path,
 ) -> anyhow::Result<(Component, SocketAddr)> {
-    let crds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../charts/cert-manager-rs/crds");
-    cp.install_crds(&[&crds]).await?;
-    let healthz = component::free_addr()?;
-    let metrics = component::free_addr()?;
-    let mut launch = Component::command("controller", BIN)
-        .arg(format!("--kubeconfig={}", cp.kubeconfig_path().display()))
-        .arg(format!("--metrics-listen-address={metrics}"))
-        .arg(format!("--internal-healthz-listen-address={healthz}"))
-        .arg("--leader-elect=false")
-        .arg(format!("--cluster-resource-namespace={ns}"))
-        .arg(format!("--dns01-recursive-nameservers={}", flags.resolver))
-        .arg("--dns01-recursive-nameservers-only")
-        .arg("--dns01-check-retry-period=1s")
-        .arg("-v=4")
-        // The record's TTL is waited for after the self check; not in tests.
-        .env("CERT_MANAGER_RS_DNS01_PROPAGATION_WAIT_SECONDS", "0");
-    for (k, v) in &flags.env {
-        launch = launch.env(k, v);
-    }
+    let crn = format!("--cluster-resource-namespace={ns}");
+    let resolver = format!("--dns01-recursive-nameservers={}", flags.resolver);
+    let mut args = vec![
+        "--leader-elect=false".to_owned(),
+        crn,
+        resolver,
+        "--dns01-recursive-nameservers-only".to_owned(),
+        "--dns01-check-retry-period=1s".to_owned(),
+        "-v=4".to_owned(),
+    ];
     if let Some(body) = flags.config {
         let path = dir.join("controller.yaml");
         std::fs::write(
@@ -73,11 +62,17 @@ async fn start(
                 "apiVersion: controller.config.cert-manager.io/v1alpha1\nkind: ControllerConfiguration\n{body}"
             ),
         )?;
-        launch = launch.arg(format!("--config={}", path.display()));
+        args.push(format!("--config={}", path.display()));
     }
-    let mut c = launch.start()?;
-    c.wait_ready(healthz, READY).await?;
-    Ok((c, metrics))
+    // The record's TTL is waited for after the self check; not in tests.
+    let mut env = vec![(
+        "CERT_MANAGER_RS_DNS01_PROPAGATION_WAIT_SECONDS",
+        "0".to_owned(),
+    )];
+    env.extend(flags.env.iter().map(|(k, v)| (*k, v.clone())));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    common::start_controller(cp, &args, &env).await
 }
 
 fn b64(s: &str) -> String {

@@ -3,7 +3,6 @@
 //! Certificates are issued by a SelfSigned ClusterIssuer and checked in the Secret.
 
 use std::net::SocketAddr;
-use std::path::Path;
 use std::time::Duration;
 
 use api::{Certificate, ClusterIssuer};
@@ -18,26 +17,12 @@ use testkit::component::{self, CacheRequests, Component};
 mod common;
 use common::create;
 
-const BIN: &str = env!("CARGO_BIN_EXE_controller");
-const READY: Duration = Duration::from_secs(60);
 const WAIT: Duration = Duration::from_secs(60);
 
 /// The controller with `args` (leader election off), once ready; returns it and its metrics
 /// address.
 async fn start(cp: &ControlPlane, args: &[&str]) -> anyhow::Result<(Component, SocketAddr)> {
-    let crds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../charts/cert-manager-rs/crds");
-    cp.install_crds(&[&crds]).await?;
-    let healthz = component::free_addr()?;
-    let metrics = component::free_addr()?;
-    let mut c = Component::command("controller", BIN)
-        .arg(format!("--kubeconfig={}", cp.kubeconfig_path().display()))
-        .arg(format!("--metrics-listen-address={metrics}"))
-        .arg(format!("--internal-healthz-listen-address={healthz}"))
-        .arg("--leader-elect=false")
-        .args(args)
-        .start()?;
-    c.wait_ready(healthz, READY).await?;
-    Ok((c, metrics))
+    common::start_controller(cp, &[&["--leader-elect=false"], args].concat(), &[]).await
 }
 
 /// An Ingress with one rule (the API requires rules or a default backend) and `tls`.

@@ -5,7 +5,6 @@
 //! Kubernetes auth runs against the local API server's own ServiceAccount tokens
 //! (TokenRequest), TokenReview API and signing key, as OpenBao would use a real cluster.
 
-use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, SystemTime};
 
@@ -24,30 +23,17 @@ use testkit::openbao::{OpenBao, Tls};
 mod common;
 use common::{condition, create, data, requests_of};
 
-const BIN: &str = env!("CARGO_BIN_EXE_controller");
-const READY: Duration = Duration::from_secs(60);
 const WAIT: Duration = Duration::from_secs(60);
 
 /// The controller with its default controllers; ClusterIssuers' Secrets live in
 /// `cluster_resource_namespace`.
 async fn start(cp: &ControlPlane, cluster_resource_namespace: &str) -> anyhow::Result<Component> {
-    let crds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../charts/cert-manager-rs/crds");
-    cp.install_crds(&[&crds]).await?;
-    let healthz = component::free_addr()?;
-    let mut c = Component::command("controller", BIN)
-        .arg(format!("--kubeconfig={}", cp.kubeconfig_path().display()))
-        .arg(format!(
-            "--metrics-listen-address={}",
-            component::free_addr()?
-        ))
-        .arg(format!("--internal-healthz-listen-address={healthz}"))
-        .arg("--leader-elect=false")
-        .arg(format!(
-            "--cluster-resource-namespace={cluster_resource_namespace}"
-        ))
-        .start()?;
-    c.wait_ready(healthz, READY).await?;
-    Ok(c)
+    let crn = format!("--cluster-resource-namespace={cluster_resource_namespace}");
+    Ok(
+        common::start_controller(cp, &["--leader-elect=false", &crn], &[])
+            .await?
+            .0,
+    )
 }
 
 fn secret(name: &str, data: &[(&str, &str)]) -> Value {

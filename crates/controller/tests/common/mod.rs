@@ -2,6 +2,8 @@
 //! uses a subset, hence `dead_code` is allowed).
 #![allow(dead_code)]
 
+use std::net::SocketAddr;
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -11,10 +13,38 @@ use kube::api::{Api, ListParams, PostParams};
 use kube::{Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use testkit::component;
+use testkit::ControlPlane;
+use testkit::component::{self, Component};
 
 /// How long a condition may take to appear.
 pub const WAIT: Duration = Duration::from_secs(60);
+/// How long the controller may take to report ready.
+const READY: Duration = Duration::from_secs(60);
+
+/// Installs the CRDs and starts the controller binary with `args` and `env`, its metrics and
+/// health listeners on free loopback ports; once it reports ready (a replica waiting for the
+/// leader Lease is ready too), returns it and its metrics address.
+pub async fn start_controller(
+    cp: &ControlPlane,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> anyhow::Result<(Component, SocketAddr)> {
+    let crds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../charts/cert-manager-rs/crds");
+    cp.install_crds(&[&crds]).await?;
+    let healthz = component::free_addr()?;
+    let metrics = component::free_addr()?;
+    let mut launch = Component::command("controller", env!("CARGO_BIN_EXE_controller"))
+        .arg(format!("--kubeconfig={}", cp.kubeconfig_path().display()))
+        .arg(format!("--metrics-listen-address={metrics}"))
+        .arg(format!("--internal-healthz-listen-address={healthz}"))
+        .args(args);
+    for (k, v) in env {
+        launch = launch.env(k, v);
+    }
+    let mut c = launch.start()?;
+    c.wait_ready(healthz, READY).await?;
+    Ok((c, metrics))
+}
 
 /// Creates `obj` (a typed object or its JSON) through `api`.
 pub async fn create<K, T>(api: &Api<K>, obj: T) -> anyhow::Result<K>

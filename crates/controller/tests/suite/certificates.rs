@@ -18,7 +18,6 @@ use testkit::component::{self, Component};
 
 use crate::common::{create, data, openssl_verify, requests_of};
 
-const BIN: &str = env!("CARGO_BIN_EXE_controller");
 const READY: Duration = Duration::from_secs(60);
 const WAIT: Duration = Duration::from_secs(60);
 
@@ -35,23 +34,9 @@ async fn start_with(cp: &ControlPlane, args: &[&str]) -> anyhow::Result<(Compone
 /// The controller with `args` and the suite's flags, once it reports ready; returns it and its
 /// metrics address.
 async fn launch(cp: &ControlPlane, args: &[&str]) -> anyhow::Result<(Component, SocketAddr)> {
-    let crds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../charts/cert-manager-rs/crds");
-    cp.install_crds(&[&crds]).await?;
-    let healthz = component::free_addr()?;
-    let metrics = component::free_addr()?;
-    let mut c = Component::command("controller", BIN)
-        .arg(format!("--kubeconfig={}", cp.kubeconfig_path().display()))
-        .arg(format!("--metrics-listen-address={metrics}"))
-        .arg(format!("--internal-healthz-listen-address={healthz}"))
-        .args(args)
-        .args(super::SUITE_ARGS)
-        .start()?;
-    // With leader election a standby is ready too (it waits for the Lease).
-    c.wait_ready(healthz, READY).await?;
-    Ok((c, metrics))
+    crate::common::start_controller(cp, &[args, super::SUITE_ARGS].concat(), &[]).await
 }
 
-/// The Issuer `selfsigned` (a SelfSigned issuer) through `issuers`.
 async fn self_signed_issuer(issuers: &Api<Issuer>) -> anyhow::Result<Issuer> {
     create(
         issuers,

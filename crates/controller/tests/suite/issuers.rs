@@ -3,7 +3,6 @@
 //! Issued certificates are checked with the `openssl` command line tool, a parser and
 //! verifier independent of ours.
 
-use std::path::Path;
 use std::time::Duration;
 
 use api::{CertificateRequest, ClusterIssuer, Issuer};
@@ -18,8 +17,6 @@ use testkit::component::{self, Component};
 
 use crate::common::{condition, create, openssl_verify, wait_condition};
 
-const BIN: &str = env!("CARGO_BIN_EXE_controller");
-const READY: Duration = Duration::from_secs(60);
 const WAIT: Duration = Duration::from_secs(30);
 const CONTROLLERS: &str = "issuers,clusterissuers,certificaterequests-approver,certificaterequests-issuer-selfsigned,certificaterequests-issuer-ca";
 /// The default `--cluster-resource-namespace`.
@@ -31,22 +28,9 @@ async fn start(cp: &ControlPlane) -> anyhow::Result<Component> {
 
 /// The controller running only `controllers`.
 async fn start_controllers(cp: &ControlPlane, controllers: &str) -> anyhow::Result<Component> {
-    let crds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../charts/cert-manager-rs/crds");
-    cp.install_crds(&[&crds]).await?;
-    let healthz = component::free_addr()?;
-    let mut c = Component::command("controller", BIN)
-        .arg(format!("--kubeconfig={}", cp.kubeconfig_path().display()))
-        .arg(format!(
-            "--metrics-listen-address={}",
-            component::free_addr()?
-        ))
-        .arg(format!("--internal-healthz-listen-address={healthz}"))
-        .arg("--leader-elect=false")
-        .args(super::SUITE_ARGS)
-        .arg(format!("--controllers={controllers}"))
-        .start()?;
-    c.wait_ready(healthz, READY).await?;
-    Ok(c)
+    let controllers = format!("--controllers={controllers}");
+    let args = [&["--leader-elect=false", &controllers], super::SUITE_ARGS].concat();
+    Ok(crate::common::start_controller(cp, &args, &[]).await?.0)
 }
 
 fn key() -> PrivateKey {
