@@ -40,26 +40,7 @@ pub(crate) async fn envtest_bin_dir() -> Result<PathBuf> {
                 script.display()
             ));
         }
-        // stderr is inherited so the (first, slow) build shows its progress.
-        let output = tokio::process::Command::new("bash")
-            .arg(&script)
-            .stdin(Stdio::null())
-            .stderr(Stdio::inherit())
-            .output()
-            .await
-            .map_err(|e| format!("running {}: {e}", script.display()))?;
-        if !output.status.success() {
-            return Err(format!("{} failed ({})", script.display(), output.status));
-        }
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let dir = PathBuf::from(
-            stdout
-                .lines()
-                .rev()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("")
-                .trim(),
-        );
+        let dir = run_install_script(&script).await?;
         check_bin_dir(&dir, &["cm-envtest-apiserver", "etcd"])
             .map(|_| dir)
             .map_err(|e| format!("{} printed an unusable folder: {e}", script.display()))
@@ -67,6 +48,25 @@ pub(crate) async fn envtest_bin_dir() -> Result<PathBuf> {
     .await
     .clone()
     .map_err(Error::NotInstalled)
+}
+
+/// Runs one of the project's `hack/install-*.sh` scripts and returns the last non-empty
+/// line it printed (what each prints last: the folder or binary it installed). stderr is
+/// inherited so that a first, slow install shows its progress.
+pub(crate) async fn run_install_script(script: &Path) -> std::result::Result<PathBuf, String> {
+    let output = tokio::process::Command::new("bash")
+        .arg(script)
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .await
+        .map_err(|e| format!("running {}: {e}", script.display()))?;
+    if !output.status.success() {
+        return Err(format!("{} failed ({})", script.display(), output.status));
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let last = stdout.lines().rev().find(|l| !l.trim().is_empty());
+    Ok(PathBuf::from(last.unwrap_or("").trim()))
 }
 
 fn check_bin_dir(dir: &Path, names: &[&str]) -> std::result::Result<(), String> {
@@ -97,7 +97,8 @@ pub(crate) fn tail(path: &Path) -> String {
     lines[lines.len().saturating_sub(25)..].join("\n")
 }
 
-fn no_proxy(cmd: &mut Command) {
+/// Removes proxy variables: every test server is on loopback and must be reached directly.
+pub(crate) fn no_proxy(cmd: &mut Command) {
     for v in [
         "HTTPS_PROXY",
         "https_proxy",

@@ -370,18 +370,7 @@ pub async fn bao_binary() -> Result<PathBuf> {
             };
         }
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../hack/install-openbao.sh");
-        let output = tokio::process::Command::new("bash")
-            .arg(&script)
-            .stdin(Stdio::null())
-            .stderr(Stdio::inherit())
-            .output()
-            .await
-            .map_err(|e| format!("running {}: {e}", script.display()))?;
-        if !output.status.success() {
-            return Err(format!("{} failed ({})", script.display(), output.status));
-        }
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let bin = PathBuf::from(stdout.lines().last().unwrap_or_default().trim());
+        let bin = crate::launch::run_install_script(&script).await?;
         if bin.is_file() {
             Ok(bin)
         } else {

@@ -534,16 +534,7 @@ fn spawn(mut cmd: Command, log: &Path, what: &'static str) -> Result<ChildGuard>
     // Append: a restarted Pebble keeps the earlier run's log.
     let out = OpenOptions::new().create(true).append(true).open(log)?;
     let err: File = out.try_clone()?;
-    for v in [
-        "HTTPS_PROXY",
-        "https_proxy",
-        "HTTP_PROXY",
-        "http_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-    ] {
-        cmd.env_remove(v);
-    }
+    crate::launch::no_proxy(&mut cmd);
     cmd.stdin(Stdio::null()).stdout(out).stderr(err);
     process::spawn(cmd).map_err(|source| Error::Spawn { what, source })
 }
