@@ -11,7 +11,7 @@ use api::acme::{AcmeIssuer, AcmeIssuerStatus};
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::jiff::Timestamp;
-use kube::api::{Patch, PatchParams, PostParams};
+use kube::api::PostParams;
 use kube::{Api, ResourceExt};
 
 use super::conditions::{Readiness, with_ready};
@@ -348,30 +348,10 @@ async fn write_status<K: IssuerKind>(
     if updated == current && acme == current_acme {
         return Ok(());
     }
-    let patch = serde_json::json!({
-        "metadata": {"resourceVersion": issuer.resource_version()},
-        "status": {"conditions": updated, "acme": acme},
-    });
-    K::api(ctx.client.clone(), issuer)
-        .patch_status(
-            &issuer.name_any(),
-            &PatchParams {
-                field_manager: Some(Context::field_manager(controller)),
-                ..Default::default()
-            },
-            &Patch::Merge(patch),
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("updating status of issuer {}: {e}", issuer.name_any()))?;
+    let status = serde_json::json!({"conditions": updated, "acme": acme});
+    super::controller::patch_status(controller, ctx, issuer, status).await?;
     if updated != current {
-        let r = &outcome.readiness;
-        let event_type = if r.status == ConditionStatus::True {
-            EventType::Normal
-        } else {
-            EventType::Warning
-        };
-        ctx.recorder(controller)
-            .publish(issuer, event_type, r.reason, r.message.clone());
+        super::controller::publish_readiness(controller, ctx, issuer, &outcome.readiness);
     }
     Ok(())
 }

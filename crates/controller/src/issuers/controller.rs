@@ -181,10 +181,28 @@ async fn write_ready<K: IssuerKind>(
     if updated == current {
         return Ok(());
     }
-    // resourceVersion makes the merge patch conditional: a concurrent change is a 409, retried.
+    patch_status(
+        controller,
+        ctx,
+        issuer,
+        serde_json::json!({"conditions": updated}),
+    )
+    .await?;
+    publish_readiness(controller, ctx, issuer, readiness);
+    Ok(())
+}
+
+/// Merge-patches the issuer's `status` fields. The resourceVersion read makes the patch
+/// conditional: a concurrent change is a 409, retried.
+pub(super) async fn patch_status<K: IssuerKind>(
+    controller: &'static str,
+    ctx: &Context,
+    issuer: &K,
+    status: serde_json::Value,
+) -> anyhow::Result<()> {
     let patch = serde_json::json!({
         "metadata": {"resourceVersion": issuer.resource_version()},
-        "status": {"conditions": updated},
+        "status": status,
     });
     K::api(ctx.client.clone(), issuer)
         .patch_status(
@@ -203,6 +221,20 @@ async fn write_ready<K: IssuerKind>(
                 issuer.name_any()
             )
         })?;
+    Ok(())
+}
+
+/// The Event for a changed Ready condition: Normal when ready, Warning otherwise.
+pub(super) fn publish_readiness<K: IssuerKind>(
+    controller: &'static str,
+    ctx: &Context,
+    issuer: &K,
+    readiness: &Readiness,
+) {
+    // SelfSigned issuers get no event upstream; the others report each Setup outcome.
+    if readiness.reason == setup::REASON_SELF_SIGNED_READY {
+        return;
+    }
     let event_type = if readiness.status == api::ConditionStatus::True {
         EventType::Normal
     } else {
@@ -213,10 +245,6 @@ async fn write_ready<K: IssuerKind>(
     } else {
         readiness.message.clone()
     };
-    // SelfSigned issuers get no event upstream; the others report each Setup outcome.
-    if readiness.reason != setup::REASON_SELF_SIGNED_READY {
-        ctx.recorder(controller)
-            .publish(issuer, event_type, readiness.reason, message);
-    }
-    Ok(())
+    ctx.recorder(controller)
+        .publish(issuer, event_type, readiness.reason, message);
 }
