@@ -263,19 +263,8 @@ pub fn issued_secret(
         (TLS_KEY.to_owned(), ByteString(key_pem.to_vec())),
         (CA_CRT.to_owned(), ByteString(ca_pem.to_vec())),
     ]);
-    for format in crt.spec.additional_output_formats.iter().flatten() {
-        match format.format_type {
-            CertificateOutputFormatType::CombinedPem => {
-                let combined = pki::encode::combined_pem(key_pem, cert_pem);
-                data.insert("tls-combined.pem".to_owned(), ByteString(combined.to_vec()));
-            }
-            CertificateOutputFormatType::Der => {
-                if let Ok(der) = pki::encode::private_key_der(key_pem) {
-                    data.insert("key.der".to_owned(), ByteString(der.to_vec()));
-                }
-            }
-            _ => {}
-        }
+    for (key, value) in additional_outputs(crt, key_pem, cert_pem) {
+        data.insert(key.to_owned(), ByteString(value));
     }
     let owner_references = ctx
         .config
@@ -294,6 +283,36 @@ pub fn issued_secret(
         type_: Some("kubernetes.io/tls".to_owned()),
         ..Default::default()
     }
+}
+
+/// Secret keys of the additional output formats, with every key they may use.
+pub const COMBINED_PEM: &str = "tls-combined.pem";
+pub const KEY_DER: &str = "key.der";
+pub const OUTPUT_FORMAT_KEYS: [&str; 2] = [COMBINED_PEM, KEY_DER];
+
+/// The Secret entries of the Certificate's `additionalOutputFormats`: `tls-combined.pem`
+/// (key, newline, chain) and `key.der` (the key as DER; left out when the key cannot be
+/// converted).
+pub fn additional_outputs(
+    crt: &Certificate,
+    key_pem: &[u8],
+    cert_pem: &[u8],
+) -> Vec<(&'static str, Vec<u8>)> {
+    crt.spec
+        .additional_output_formats
+        .iter()
+        .flatten()
+        .filter_map(|format| match format.format_type {
+            CertificateOutputFormatType::CombinedPem => Some((
+                COMBINED_PEM,
+                pki::encode::combined_pem(key_pem, cert_pem).to_vec(),
+            )),
+            CertificateOutputFormatType::Der => pki::encode::private_key_der(key_pem)
+                .ok()
+                .map(|der| (KEY_DER, der.to_vec())),
+            _ => None,
+        })
+        .collect()
 }
 
 /// cert-manager's issuer and certificate-data annotations (`AnnotationsForCertificate`):

@@ -3,11 +3,11 @@
 //! annotations, secretTemplate, additionalOutputFormats, missing keystores, owner reference),
 //! re-apply the Secret with the same key pair. This never issues a new certificate.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use api::Certificate;
-use api::certificate::CertificateOutputFormatType;
+use api::certificate::CertificateSecretTemplate;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Patch, PatchParams};
 use kube::{Api, ResourceExt};
@@ -21,6 +21,16 @@ fn bytes<'a>(secret: &'a Secret, key: &str) -> Option<&'a [u8]> {
     secret.data.as_ref()?.get(key).map(|v| v.0.as_slice())
 }
 
+/// What the Certificate wants in its Secret besides the key pair, worked out once per check.
+struct Wanted {
+    template: CertificateSecretTemplate,
+    /// The issuer and certificate-data annotations the issuing controller writes.
+    annotations: BTreeMap<String, String>,
+    /// The additional output formats, keyed as in the Secret.
+    outputs: Vec<(&'static str, Vec<u8>)>,
+    keystores: Vec<&'static str>,
+}
+
 /// Why the Secret needs its metadata re-applied, if it does.
 pub fn drift(
     ctx: &Context,
@@ -28,18 +38,38 @@ pub fn drift(
     secret: &Secret,
     cert: &pki::ParsedCertificate,
 ) -> Option<String> {
+    let (key_pem, cert_pem) = (bytes(secret, TLS_KEY)?, bytes(secret, TLS_CRT)?);
+    let stores = crt.spec.keystores.clone().unwrap_or_default();
+    let mut keystores = Vec::new();
+    if stores.pkcs12.is_some_and(|s| s.create) {
+        keystores.push(keystores::PKCS12_KEYSTORE);
+    }
+    if stores.jks.is_some_and(|s| s.create) {
+        keystores.push(keystores::JKS_KEYSTORE);
+    }
+    let wanted = Wanted {
+        template: crt.spec.secret_template.clone().unwrap_or_default(),
+        annotations: issuing::secret_annotations(crt, cert),
+        outputs: issuing::additional_outputs(crt, key_pem, cert_pem),
+        keystores,
+    };
+    missing(ctx, crt, secret, &wanted).or_else(|| leftovers(ctx, crt, secret, &wanted))
+}
+
+/// What the Secret lacks or holds wrongly of what the Certificate wants.
+fn missing(ctx: &Context, crt: &Certificate, secret: &Secret, wanted: &Wanted) -> Option<String> {
     let labels = secret.labels();
     if labels.get(FAO_LABEL).map(String::as_str) != Some("true") {
         return Some(format!("wrong base label {FAO_LABEL}"));
     }
     let annotations = secret.annotations();
-    for (k, v) in issuing::secret_annotations(crt, cert) {
-        if annotations.get(&k) != Some(&v) {
+    for (k, v) in &wanted.annotations {
+        if annotations.get(k) != Some(v) {
             return Some(format!("managed annotation {k} missing or incorrect"));
         }
     }
-    let template = crt.spec.secret_template.clone().unwrap_or_default();
-    if template
+    if wanted
+        .template
         .labels
         .iter()
         .flatten()
@@ -49,7 +79,8 @@ pub fn drift(
             "Certificate's SecretTemplate Labels missing or incorrect value on Secret".into(),
         );
     }
-    if template
+    if wanted
+        .template
         .annotations
         .iter()
         .flatten()
@@ -59,34 +90,15 @@ pub fn drift(
             "Certificate's SecretTemplate Annotations missing or incorrect value on Secret".into(),
         );
     }
-    let (key_pem, cert_pem) = (bytes(secret, TLS_KEY)?, bytes(secret, TLS_CRT)?);
-    for format in crt.spec.additional_output_formats.iter().flatten() {
-        let (key, expected) = match format.format_type {
-            CertificateOutputFormatType::CombinedPem => (
-                "tls-combined.pem",
-                pki::encode::combined_pem(key_pem, cert_pem).to_vec(),
-            ),
-            CertificateOutputFormatType::Der => match pki::encode::private_key_der(key_pem) {
-                Ok(der) => ("key.der", der.to_vec()),
-                Err(_) => continue,
-            },
-            _ => continue,
-        };
-        if !value_matches(secret, key, &expected) {
+    for (key, expected) in &wanted.outputs {
+        if !value_matches(secret, key, expected) {
             return Some(format!(
                 "additional output format {key} missing or outdated"
             ));
         }
     }
-    let stores = crt.spec.keystores.clone().unwrap_or_default();
-    let mut wanted = Vec::new();
-    if stores.pkcs12.is_some_and(|s| s.create) {
-        wanted.push(keystores::PKCS12_KEYSTORE);
-    }
-    if stores.jks.is_some_and(|s| s.create) {
-        wanted.push(keystores::JKS_KEYSTORE);
-    }
     if let Some(missing) = wanted
+        .keystores
         .iter()
         .find(|k| bytes(secret, k).is_none_or(<[u8]>::is_empty))
     {
@@ -95,62 +107,49 @@ pub fn drift(
     if ctx.config.enable_certificate_owner_ref && !spec::owned_by(&secret.metadata, crt) {
         return Some("owner reference to the Certificate missing".into());
     }
-    leftovers(ctx, crt, secret, cert, &wanted)
+    None
 }
 
 /// What the issuing controller applied to the Secret earlier but the Certificate no longer
 /// asks for (cert-manager's `*ManagedFieldsMismatch` checks): a secretTemplate label or
 /// annotation, a certificate-details annotation, an additional output format, a keystore, the
 /// owner reference after `--enable-certificate-owner-ref` was turned off. Re-applying removes
-/// them. `wanted_keystores` are the keystore keys the spec asks for.
-fn leftovers(
-    ctx: &Context,
-    crt: &Certificate,
-    secret: &Secret,
-    cert: &pki::ParsedCertificate,
-    wanted_keystores: &[&str],
-) -> Option<String> {
+/// them.
+fn leftovers(ctx: &Context, crt: &Certificate, secret: &Secret, wanted: &Wanted) -> Option<String> {
     let owned = Owned::of(secret);
-    let template = crt.spec.secret_template.clone().unwrap_or_default();
-    let wanted_labels: BTreeSet<String> = template.labels.unwrap_or_default().into_keys().collect();
+    let template = &wanted.template;
     let extra: Vec<&String> = owned
         .labels
         .iter()
-        .filter(|k| !is_cert_manager_key(k) && !wanted_labels.contains(*k))
+        .filter(|k| !is_cert_manager_key(k))
+        .filter(|k| !template.labels.as_ref().is_some_and(|l| l.contains_key(*k)))
         .collect();
     if !extra.is_empty() {
         return Some(format!("Secret has these extra Labels: {extra:?}"));
     }
-    let mut wanted_annotations: BTreeSet<String> = template
+    let extra: Vec<&String> = owned
         .annotations
-        .unwrap_or_default()
-        .into_keys()
+        .iter()
+        .filter(|k| !wanted.annotations.contains_key(*k))
+        .filter(|k| {
+            !template
+                .annotations
+                .as_ref()
+                .is_some_and(|a| a.contains_key(*k))
+        })
         .collect();
-    wanted_annotations.extend(issuing::secret_annotations(crt, cert).into_keys());
-    let extra: Vec<&String> = owned.annotations.difference(&wanted_annotations).collect();
     if !extra.is_empty() {
         return Some(format!("Secret has these extra Annotations: {extra:?}"));
     }
-    let formats: Vec<&str> = crt
-        .spec
-        .additional_output_formats
+    if issuing::OUTPUT_FORMAT_KEYS
         .iter()
-        .flatten()
-        .filter_map(|f| match f.format_type {
-            CertificateOutputFormatType::CombinedPem => Some("tls-combined.pem"),
-            CertificateOutputFormatType::Der => Some("key.der"),
-            _ => None,
-        })
-        .collect();
-    if ["tls-combined.pem", "key.der"]
-        .iter()
-        .any(|k| owned.data.contains(*k) && !formats.contains(k))
+        .any(|k| owned.data.contains(*k) && !wanted.outputs.iter().any(|(w, _)| w == k))
     {
         return Some(
             "Certificate's AdditionalOutputFormats doesn't match Secret ManagedFields".into(),
         );
     }
-    let keystores = [
+    let all_keystores = [
         keystores::PKCS12_KEYSTORE,
         keystores::PKCS12_TRUSTSTORE,
         keystores::JKS_KEYSTORE,
@@ -158,9 +157,9 @@ fn leftovers(
     ];
     let store_wanted = |k: &str| {
         let family = if k.ends_with(".p12") { ".p12" } else { ".jks" };
-        wanted_keystores.iter().any(|w| w.ends_with(family))
+        wanted.keystores.iter().any(|w| w.ends_with(family))
     };
-    if let Some(k) = keystores
+    if let Some(k) = all_keystores
         .iter()
         .find(|k| owned.data.contains(**k) && !store_wanted(k))
     {
