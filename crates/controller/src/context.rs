@@ -8,7 +8,8 @@ use api::{Certificate, CertificateRequest, Challenge, ClusterIssuer, Issuer, Ord
 use config::controller::ControllerConfig;
 use featuregates::FeatureGates;
 use k8s_openapi::api::networking::v1::Ingress;
-use kube::Client;
+use kube::api::{Api, Patch, PatchParams};
+use kube::{Client, Resource, ResourceExt};
 use kubeclient::gates::WATCH_LIST_CLIENT;
 use kubeclient::{Informer, Store, WatchConfig};
 
@@ -145,4 +146,28 @@ impl Caches {
         self.challenges.wait_until_synced().await;
         self.secrets.wait_until_synced().await;
     }
+}
+
+/// Merge-patches the status of `obj` through `api` with `status` (`null` fields delete), as
+/// `controller`'s field manager. The patch carries the resourceVersion `obj` was read at, so a
+/// concurrent change is a 409 conflict and the caller's sync is retried, never a lost write.
+pub async fn patch_status<K>(
+    api: &Api<K>,
+    obj: &K,
+    controller: &str,
+    status: impl serde::Serialize,
+) -> kube::Result<K>
+where
+    K: Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let patch = serde_json::json!({
+        "metadata": {"resourceVersion": obj.resource_version()},
+        "status": status,
+    });
+    let params = PatchParams {
+        field_manager: Some(Context::field_manager(controller)),
+        ..Default::default()
+    };
+    api.patch_status(&obj.name_any(), &params, &Patch::Merge(patch))
+        .await
 }

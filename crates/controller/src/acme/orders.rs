@@ -15,7 +15,7 @@ use api::{Challenge, ChallengeSpec, Order, OrderStatus};
 use k8s_openapi::ByteString;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
-use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
+use kube::api::{DeleteParams, PostParams};
 use kube::{Api, Resource, ResourceExt};
 use kubeclient::store::key_of;
 
@@ -637,15 +637,7 @@ async fn sync_certificate(
 async fn write_status(ctx: &Context, order: &Order, status: &OrderStatus) -> anyhow::Result<()> {
     let namespace = order.namespace().unwrap_or_default();
     let api: Api<Order> = Api::namespaced(ctx.client.clone(), &namespace);
-    let patch = serde_json::json!({
-        "metadata": {"resourceVersion": order.resource_version()},
-        "status": status,
-    });
-    let params = PatchParams {
-        field_manager: Some(Context::field_manager(NAME)),
-        ..Default::default()
-    };
-    api.patch_status(&order.name_any(), &params, &Patch::Merge(patch))
+    crate::context::patch_status(&api, order, NAME, status)
         .await
         .map_err(|e| {
             anyhow::anyhow!(

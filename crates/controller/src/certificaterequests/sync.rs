@@ -9,7 +9,6 @@ use api::certificaterequest::CertificateRequestConditionType as T;
 use api::{CertificateRequest, ConditionStatus};
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::jiff::Timestamp;
-use kube::api::{Patch, PatchParams};
 use kube::{Api, ResourceExt};
 use kubeclient::store::key_of;
 
@@ -365,17 +364,9 @@ pub async fn write_status(
     if current.status == updated.status {
         return Ok(());
     }
-    let patch = serde_json::json!({
-        "metadata": {"resourceVersion": current.resource_version()},
-        "status": updated.status,
-    });
     let namespace = current.namespace().unwrap_or_default();
     let api: Api<CertificateRequest> = Api::namespaced(ctx.client.clone(), &namespace);
-    let params = PatchParams {
-        field_manager: Some(Context::field_manager(controller)),
-        ..Default::default()
-    };
-    api.patch_status(&current.name_any(), &params, &Patch::Merge(patch))
+    crate::context::patch_status(&api, current, controller, &updated.status)
         .await
         .map_err(|e| {
             anyhow::anyhow!(

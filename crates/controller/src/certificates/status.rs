@@ -8,9 +8,8 @@ use api::certificate::{CertificateCondition, CertificateConditionType};
 use api::{Certificate, ConditionStatus};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
-use kube::api::{Patch, PatchParams};
 use kube::{Api, ResourceExt};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::context::Context;
 
@@ -114,15 +113,7 @@ pub async fn patch(
 ) -> anyhow::Result<()> {
     let ns = crt.namespace().unwrap_or_default();
     let api: Api<Certificate> = Api::namespaced(ctx.client.clone(), &ns);
-    let body = json!({
-        "metadata": { "resourceVersion": crt.resource_version() },
-        "status": status,
-    });
-    let pp = PatchParams {
-        field_manager: Some(Context::field_manager(controller)),
-        ..Default::default()
-    };
-    api.patch_status(&crt.name_any(), &pp, &Patch::Merge(&body))
+    crate::context::patch_status(&api, crt, controller, status)
         .await
         .map(|_| ())
         .map_err(|e| {

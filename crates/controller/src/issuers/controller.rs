@@ -7,7 +7,6 @@ use std::sync::Arc;
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;
-use kube::api::{Patch, PatchParams};
 use kubeclient::store::key_of;
 
 use super::conditions::{Readiness, with_ready};
@@ -200,27 +199,20 @@ pub(super) async fn patch_status<K: IssuerKind>(
     issuer: &K,
     status: serde_json::Value,
 ) -> anyhow::Result<()> {
-    let patch = serde_json::json!({
-        "metadata": {"resourceVersion": issuer.resource_version()},
-        "status": status,
-    });
-    K::api(ctx.client.clone(), issuer)
-        .patch_status(
-            &issuer.name_any(),
-            &PatchParams {
-                field_manager: Some(Context::field_manager(controller)),
-                ..Default::default()
-            },
-            &Patch::Merge(patch),
+    crate::context::patch_status(
+        &K::api(ctx.client.clone(), issuer),
+        issuer,
+        controller,
+        status,
+    )
+    .await
+    .map_err(|e| {
+        anyhow::anyhow!(
+            "updating status of {} {}: {e}",
+            K::kind(&()),
+            issuer.name_any()
         )
-        .await
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "updating status of {} {}: {e}",
-                K::kind(&()),
-                issuer.name_any()
-            )
-        })?;
+    })?;
     Ok(())
 }
 
